@@ -1,0 +1,1 @@
+"""The returnee bot: channels, dialogue, handoff and the `returnee-bot` command."""

@@ -1,0 +1,55 @@
+"""Settings from the environment or `.env`. Built in `main`, never at import time."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, SecretStr, field_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from services_catalog.multilingual import LANGUAGES, FallbackChain
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+DEFAULT_DATABASE_URL = f"sqlite+aiosqlite:///{PROJECT_ROOT / 'var' / 'returnee-bot.db'}"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", env_file_encoding="utf-8", extra="ignore")
+
+    database_url: str = DEFAULT_DATABASE_URL
+    telegram_bot_token: SecretStr | None = None
+    telegram_api_base_url: str = "https://api.telegram.org/bot"
+    caseworker_chat_id: int | None = None
+    default_language: Literal["en", "fr", "ar"] = "en"
+    language_fallbacks: dict[str, list[str]] = Field(
+        default_factory=lambda: {"ar": ["fr", "en"], "fr": ["en"], "en": ["fr"]}
+    )
+    nlu_backend: Literal["embedded", "rasa"] = "embedded"
+    rasa_url: str | None = None
+    log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    catalog_path: Path = PROJECT_ROOT / "services_catalog" / "data"
+    catalog_max_age_days: int = Field(default=365, gt=0)
+
+    @field_validator("database_url")
+    @classmethod
+    def _async_driver(cls, url: str) -> str:
+        """Accept plain `postgresql://` and `sqlite://` URLs and pick the async driver."""
+        for plain, driver in (("postgresql://", "postgresql+asyncpg://"),
+                              ("postgres://", "postgresql+asyncpg://"),
+                              ("sqlite://", "sqlite+aiosqlite://")):
+            if url.startswith(plain):
+                return driver + url.removeprefix(plain)
+        return url
+
+    @field_validator("language_fallbacks")
+    @classmethod
+    def _known_languages(cls, fallbacks: dict[str, list[str]]) -> dict[str, list[str]]:
+        unknown = {lang for key, chain in fallbacks.items() for lang in [key, *chain]}
+        unknown -= set(LANGUAGES)
+        if unknown:
+            raise ValueError(f"unsupported language(s): {', '.join(sorted(unknown))}")
+        return fallbacks
+
+    def fallback_chain(self) -> FallbackChain:
+        return FallbackChain(self.default_language, self.language_fallbacks)

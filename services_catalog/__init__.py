@@ -1,0 +1,1 @@
+"""The curated services catalogue: schema, validation, import and export, queries."""

@@ -1,0 +1,51 @@
+"""Shared fixtures: a real database per test (SQLite, or PostgreSQL via TEST_DATABASE_URL)."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import AsyncIterator
+from datetime import date
+from pathlib import Path
+
+import pytest
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+
+import bot.models_registry  # noqa: F401
+from bot.settings import Settings
+from services_catalog.db import Base, create_engine, session_factory
+from services_catalog.validation import Rules
+
+TODAY = date(2026, 11, 22)
+PROJECT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture
+def rules() -> Rules:
+    return Rules(today=TODAY)
+
+
+@pytest.fixture
+def database_url(tmp_path: Path) -> str:
+    """A database URL for one test: a fresh SQLite file, or the PostgreSQL test database."""
+    return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+@pytest.fixture
+async def engine(database_url: str) -> AsyncIterator[AsyncEngine]:
+    engine = create_engine(database_url)
+    async with engine.begin() as connection:
+        await connection.run_sync(Base.metadata.drop_all)
+        await connection.run_sync(Base.metadata.create_all)
+    yield engine
+    await engine.dispose()
+
+
+@pytest.fixture
+def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
+    return session_factory(engine)
+
+
+@pytest.fixture
+def settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
+    monkeypatch.setenv("DATABASE_URL", database_url)
+    return Settings(_env_file=None)
