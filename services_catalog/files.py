@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import csv
 import io
+import zipfile
 from datetime import date
 from pathlib import Path
 
@@ -86,7 +87,7 @@ def _read_xlsx(path: Path) -> dict[str, spreadsheet.Table]:
         workbook = load_workbook(path, read_only=True, data_only=True)
     except IssueError as error:
         raise InputError(str(error.issue)) from None
-    except (InvalidFileException, OSError, KeyError, ValueError) as error:
+    except (InvalidFileException, zipfile.BadZipFile, OSError, KeyError, ValueError) as error:
         raise InputError(f"{path}: error: not a readable XLSX workbook ({error})") from None
     tables: dict[str, spreadsheet.Table] = {}
     try:

@@ -201,8 +201,11 @@ class _Row:
     sources: dict[Path, str] = field(default_factory=dict)
 
     def record(self, kind: RecordKind, source: str, index: int) -> RawRecord:
-        return RawRecord(kind, self.data, Origin(source, self.positions, self.sources),
-                         (kind, index))
+        base: Path = (kind, index)
+        origin = Origin(source,
+                        {(*base, *path): where for path, where in self.positions.items()},
+                        {(*base, *path): name for path, name in self.sources.items()})
+        return RawRecord(kind, self.data, origin, base)
 
 
 def to_records(tables: dict[str, Table]) -> tuple[list[RawRecord], list[Issue]]:

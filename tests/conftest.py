@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import asyncio
 import os
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from datetime import date
 from pathlib import Path
 
 import pytest
+from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.models_registry  # noqa: F401
@@ -28,6 +30,30 @@ def rules() -> Rules:
 def database_url(tmp_path: Path) -> str:
     """A database URL for one test: a fresh SQLite file, or the PostgreSQL test database."""
     return os.environ.get("TEST_DATABASE_URL") or f"sqlite+aiosqlite:///{tmp_path / 'test.db'}"
+
+
+def drop_everything(database_url: str) -> None:
+    """Drop every table, including Alembic's version table (for migration and CLI tests)."""
+
+    def drop(connection: Connection) -> None:
+        Base.metadata.drop_all(connection)
+        connection.exec_driver_sql("DROP TABLE IF EXISTS alembic_version")
+
+    async def run() -> None:
+        engine = create_engine(database_url)
+        async with engine.begin() as connection:
+            await connection.run_sync(drop)
+        await engine.dispose()
+
+    asyncio.run(run())
+
+
+@pytest.fixture
+def empty_database(database_url: str) -> Iterator[str]:
+    """The test database with no tables at all; emptied again afterwards."""
+    drop_everything(database_url)
+    yield database_url
+    drop_everything(database_url)
 
 
 @pytest.fixture
