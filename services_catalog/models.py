@@ -16,7 +16,7 @@ class RegionRow(Base):
 
     id: Mapped[str] = mapped_column(String(40), primary_key=True)
     parent_id: Mapped[str | None] = mapped_column(
-        ForeignKey("catalog_regions.id", ondelete="RESTRICT"), index=True
+        ForeignKey("catalog_regions.id"), index=True
     )
     name: Mapped[dict[str, str]] = mapped_column(JSON)
     position: Mapped[int] = mapped_column(Integer, default=0)
@@ -38,7 +38,7 @@ class ServiceRow(Base):
 
     id: Mapped[str] = mapped_column(String(80), primary_key=True)
     organization_id: Mapped[str] = mapped_column(
-        ForeignKey("catalog_organizations.id", ondelete="RESTRICT"), index=True
+        ForeignKey("catalog_organizations.id"), index=True
     )
     category: Mapped[str] = mapped_column(String(40))
     # active | suspended (from the file) | inactive (removed from the file; never deleted)
@@ -64,7 +64,7 @@ class ServiceAreaRow(Base):
         ForeignKey("catalog_services.id", ondelete="CASCADE"), primary_key=True
     )
     region_id: Mapped[str] = mapped_column(
-        ForeignKey("catalog_regions.id", ondelete="RESTRICT"), primary_key=True, index=True
+        ForeignKey("catalog_regions.id"), primary_key=True, index=True
     )
 
 

@@ -36,7 +36,6 @@ def upgrade() -> None:
             ["parent_id"],
             ["catalog_regions.id"],
             name=op.f("fk_catalog_regions_parent_id_catalog_regions"),
-            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_regions")),
     )
@@ -84,7 +83,6 @@ def upgrade() -> None:
             ["organization_id"],
             ["catalog_organizations.id"],
             name=op.f("fk_catalog_services_organization_id_catalog_organizations"),
-            ondelete="RESTRICT",
         ),
         sa.PrimaryKeyConstraint("id", name=op.f("pk_catalog_services")),
     )
@@ -104,7 +102,6 @@ def upgrade() -> None:
             ["region_id"],
             ["catalog_regions.id"],
             name=op.f("fk_catalog_service_areas_region_id_catalog_regions"),
-            ondelete="RESTRICT",
         ),
         sa.ForeignKeyConstraint(
             ["service_id"],
