@@ -13,10 +13,12 @@ from sqlalchemy import delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services_catalog.models import (
+    NATIONAL_AREA,
     CatalogRevisionRow,
     OrganizationRow,
     RegionRow,
     ServiceAreaRow,
+    ServiceDocumentRow,
     ServiceRow,
 )
 from services_catalog.schema import Catalog, Organization, Service
@@ -34,15 +36,17 @@ class Stored:
     """What the database holds for one service or organization."""
 
     content_hash: str
-    document: Mapping[str, Any]
     status: str = "active"
 
 
 @dataclass(frozen=True, slots=True)
 class Snapshot:
+    """Hashes of what is stored, plus the documents of the services that differ."""
+
     services: Mapping[str, Stored] = field(default_factory=dict)
-    organizations: Mapping[str, Stored] = field(default_factory=dict)
+    organizations: Mapping[str, tuple[Stored, Mapping[str, Any]]] = field(default_factory=dict)
     regions: Mapping[str, tuple[str | None, Mapping[str, str], int]] = field(default_factory=dict)
+    documents: Mapping[str, Mapping[str, Any]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True, slots=True)
@@ -128,17 +132,18 @@ def diff(current: Snapshot, new: Prepared) -> CatalogDiff:
         if stored is None:
             added.append(ident)
         elif stored.content_hash != digest or stored.status == "inactive":
-            fields = _changed_fields(stored.document, document)
+            fields = _changed_fields(current.documents.get(ident, {}), document)
             changed.append(Change(ident, fields or ("status",)))
     removed = [i for i, s in current.services.items()
                if i not in new.services and s.status != "inactive"]
     orgs_added, orgs_changed = [], []
     for ident, (_, document, digest) in new.organizations.items():
-        stored = current.organizations.get(ident)
-        if stored is None:
+        if ident not in current.organizations:
             orgs_added.append(ident)
-        elif stored.content_hash != digest:
-            orgs_changed.append(Change(ident, _changed_fields(stored.document, document)))
+            continue
+        stored, old = current.organizations[ident]
+        if stored.content_hash != digest:
+            orgs_changed.append(Change(ident, _changed_fields(old, document)))
     regions_added = [i for i in new.regions if i not in current.regions]
     regions_changed = [i for i, value in new.regions.items()
                        if i in current.regions and _region_differs(current.regions[i], value)]
@@ -158,15 +163,25 @@ def _changed_fields(old: Mapping[str, Any], new: Mapping[str, Any]) -> tuple[str
     return tuple(sorted(k for k in old.keys() | new.keys() if old.get(k) != new.get(k)))
 
 
-async def load_snapshot(session: AsyncSession) -> Snapshot:
+async def load_snapshot(session: AsyncSession, new: Prepared) -> Snapshot:
+    """What is stored; documents only for the services whose content differs from `new`."""
     services = {
-        row.id: Stored(row.content_hash, row.document, row.status)
+        row.id: Stored(row.content_hash, row.status)
         for row in (await session.execute(
-            select(ServiceRow.id, ServiceRow.content_hash, ServiceRow.document, ServiceRow.status)
+            select(ServiceRow.id, ServiceRow.content_hash, ServiceRow.status)
         )).all()
     }
+    differing = [i for i, (*_, digest) in new.services.items()
+                 if i in services and services[i].content_hash != digest]
+    documents: dict[str, Mapping[str, Any]] = {}
+    for chunk in _chunks(differing):
+        rows = await session.execute(
+            select(ServiceDocumentRow.service_id, ServiceDocumentRow.document)
+            .where(ServiceDocumentRow.service_id.in_(chunk))
+        )
+        documents.update(rows.tuples().all())
     organizations = {
-        row.id: Stored(row.content_hash, row.document)
+        row.id: (Stored(row.content_hash), row.document)
         for row in (await session.execute(
             select(OrganizationRow.id, OrganizationRow.content_hash, OrganizationRow.document)
         )).all()
@@ -177,7 +192,7 @@ async def load_snapshot(session: AsyncSession) -> Snapshot:
             select(RegionRow.id, RegionRow.parent_id, RegionRow.name, RegionRow.position)
         )).all()
     }
-    return Snapshot(services, organizations, regions)
+    return Snapshot(services, organizations, regions, documents)
 
 
 @dataclass(frozen=True, slots=True)
@@ -192,7 +207,7 @@ async def import_catalog(
 ) -> ImportResult:
     """Diff against the database and, unless dry-run, apply it. The caller commits."""
     prepared = prepare(catalog)
-    changes = diff(await load_snapshot(session), prepared)
+    changes = diff(await load_snapshot(session, prepared), prepared)
     if dry_run:
         return ImportResult(changes, None, prepared.content_hash)
     now = datetime.now(UTC)
@@ -238,38 +253,46 @@ async def _write_organizations(session: AsyncSession, new: Prepared, changes: Ca
         )
 
 
-def _service_row(service: Service, document: dict[str, Any], digest: str) -> dict[str, Any]:
+def _service_row(service: Service, digest: str) -> dict[str, Any]:
     return {
         "id": service.id, "organization_id": service.organization, "category": service.category,
         "status": service.status, "national": service.national, "emergency": service.emergency,
         "accepts_referrals": service.accepts_referrals, "name": dict(service.name),
         "summary": dict(service.summary), "last_verified": service.last_verified,
-        "document": document, "content_hash": digest,
+        "content_hash": digest,
     }
 
 
 async def _write_services(
     session: AsyncSession, new: Prepared, changes: CatalogDiff, now: datetime
 ) -> None:
-    if changes.added:
-        rows = [{**_service_row(*new.services[i]), "created_at": now, "updated_at": now}
-                for i in changes.added]
-        for chunk in _chunks(rows):
-            await session.execute(insert(ServiceRow), chunk)
+    for chunk in _chunks(changes.added):
+        rows = [{**_service_row(new.services[i][0], new.services[i][2]),
+                 "created_at": now, "updated_at": now} for i in chunk]
+        await session.execute(insert(ServiceRow), rows)
+        await session.execute(insert(ServiceDocumentRow),
+                              [{"service_id": i, "document": new.services[i][1]} for i in chunk])
     changed = [c.id for c in changes.changed]
     for ident in changed:
-        values = {**_service_row(*new.services[ident]), "updated_at": now}
+        service, document, digest = new.services[ident]
+        values = {**_service_row(service, digest), "updated_at": now}
         await session.execute(update(ServiceRow).where(ServiceRow.id == ident).values(**values))
+        await session.execute(update(ServiceDocumentRow)
+                              .where(ServiceDocumentRow.service_id == ident)
+                              .values(document=document))
     for chunk in _chunks(list(changes.removed)):
         await session.execute(update(ServiceRow).where(ServiceRow.id.in_(chunk))
                               .values(status="inactive", updated_at=now))
     for chunk in _chunks(changed):
         await session.execute(delete(ServiceAreaRow).where(ServiceAreaRow.service_id.in_(chunk)))
-    areas = [{"service_id": i, "region_id": region}
-             for i in [*changes.added, *changed]
-             for region in sorted(new.services[i][0].region_ids())]
+    areas = [{"service_id": i, "area_id": area, "category": new.services[i][0].category}
+             for i in [*changes.added, *changed] for area in _areas(new.services[i][0])]
     for chunk in _chunks(areas):
         await session.execute(insert(ServiceAreaRow), chunk)
+
+
+def _areas(service: Service) -> list[str]:
+    return [NATIONAL_AREA] if service.national else sorted(service.area_ids())
 
 
 def _chunks(items: Sequence[Any], size: int = _CHUNK) -> Iterable[Sequence[Any]]:

@@ -49,23 +49,42 @@ class ServiceRow(Base):
     name: Mapped[dict[str, str]] = mapped_column(JSON)
     summary: Mapped[dict[str, str]] = mapped_column(JSON)
     last_verified: Mapped[date] = mapped_column(Date)
-    document: Mapped[dict[str, Any]] = mapped_column(JSON)
     content_hash: Mapped[str] = mapped_column(String(64))
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), server_default=func.now())
 
 
-class ServiceAreaRow(Base):
-    """Which regions a service has a location in: the region filter's index."""
+class ServiceDocumentRow(Base):
+    """The whole validated service, kept apart so listing reads only small rows."""
 
-    __tablename__ = "catalog_service_areas"
+    __tablename__ = "catalog_service_documents"
 
     service_id: Mapped[str] = mapped_column(
         ForeignKey("catalog_services.id", ondelete="CASCADE"), primary_key=True
     )
-    region_id: Mapped[str] = mapped_column(
-        ForeignKey("catalog_regions.id"), primary_key=True, index=True
+    document: Mapped[dict[str, Any]] = mapped_column(JSON)
+
+
+NATIONAL_AREA = "*"
+
+
+class ServiceAreaRow(Base):
+    """Where a service is available: the category + region filter's covering index.
+
+    One row per region and district of its locations, or one `NATIONAL_AREA` row for a
+    national service.
+    """
+
+    __tablename__ = "catalog_service_areas"
+    __table_args__ = (
+        Index("ix_catalog_service_areas_lookup", "area_id", "category", "service_id"),
     )
+
+    service_id: Mapped[str] = mapped_column(
+        ForeignKey("catalog_services.id", ondelete="CASCADE"), primary_key=True
+    )
+    area_id: Mapped[str] = mapped_column(String(40), primary_key=True)
+    category: Mapped[str] = mapped_column(String(40))
 
 
 class CatalogRevisionRow(Base):

@@ -12,14 +12,16 @@ from dataclasses import dataclass
 from datetime import date, datetime
 from typing import Any, Literal
 
-from sqlalchemy import Select, exists, func, or_, select
+from sqlalchemy import Select, func, select
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from services_catalog.models import (
+    NATIONAL_AREA,
     CatalogRevisionRow,
     OrganizationRow,
     RegionRow,
     ServiceAreaRow,
+    ServiceDocumentRow,
     ServiceRow,
 )
 from services_catalog.schema import Catalog, District, Organization, Region, Service
@@ -75,17 +77,23 @@ class CatalogSummary:
 ACTIVE: tuple[str, ...] = ("active",)
 
 
+_DOCUMENT = ServiceDocumentRow.document
+
+
 async def get_service(*, session: AsyncSession, service_id: str) -> Service | None:
-    document = await session.scalar(select(ServiceRow.document).where(ServiceRow.id == service_id))
+    document = await session.scalar(
+        select(_DOCUMENT).where(ServiceDocumentRow.service_id == service_id)
+    )
     return Service.model_validate(document) if document is not None else None
 
 
 async def get_services(*, session: AsyncSession, service_ids: Collection[str]) -> list[Service]:
     """Services by id, in the order asked; unknown ids are skipped."""
     rows = await session.execute(
-        select(ServiceRow.id, ServiceRow.document).where(ServiceRow.id.in_(list(service_ids)))
+        select(ServiceDocumentRow.service_id, _DOCUMENT)
+        .where(ServiceDocumentRow.service_id.in_(list(service_ids)))
     )
-    found = {row.id: row.document for row in rows}
+    found = dict(rows.tuples().all())
     return [Service.model_validate(found[i]) for i in service_ids if i in found]
 
 
@@ -107,19 +115,22 @@ async def list_services(
     limit: int | None = None,
     offset: int = 0,
 ) -> list[ServiceSummary]:
-    """Services by category and region (a region or one of its districts), ordered by id.
+    """Services by category and area (a region or a district code), ordered by id.
 
-    National services count as available in every region.
+    A service is in an area when one of its locations is; national services are in all.
     """
-    query = _filtered(select(*_SUMMARY_COLUMNS), category, emergency, statuses)
-    if region is not None:
-        region_id = await _region_of(session, region)
-        query = query.where(or_(
-            ServiceRow.national,
-            exists().where(ServiceAreaRow.service_id == ServiceRow.id,
-                           ServiceAreaRow.region_id == region_id),
-        ))
-    query = query.order_by(ServiceRow.id).offset(offset).limit(limit)
+    if region is None:
+        query = _filtered(select(*_SUMMARY_COLUMNS), category, emergency, statuses)
+        query = query.order_by(ServiceRow.id)
+    else:  # driven by the covering area index: reads only the matching services
+        query = _filtered(
+            select(*_SUMMARY_COLUMNS).select_from(ServiceAreaRow).join(ServiceRow),
+            None, emergency, statuses,
+        ).where(ServiceAreaRow.area_id.in_([region, NATIONAL_AREA]))
+        if category is not None:
+            query = query.where(ServiceAreaRow.category == category)
+        query = query.order_by(ServiceAreaRow.service_id)
+    query = query.offset(offset).limit(limit)
     return [ServiceSummary(*row) for row in (await session.execute(query)).all()]
 
 
@@ -139,11 +150,6 @@ def _filtered(
     if emergency is not None:
         query = query.where(ServiceRow.emergency == emergency)
     return query
-
-
-async def _region_of(session: AsyncSession, code: str) -> str:
-    parent = await session.scalar(select(RegionRow.parent_id).where(RegionRow.id == code))
-    return parent or code
 
 
 async def list_regions(*, session: AsyncSession) -> list[Region]:
@@ -172,7 +178,7 @@ async def search_terms(
 ) -> list[SearchTerm]:
     """Names, keywords and synonyms of services in every language."""
     rows = await session.execute(
-        select(ServiceRow.id, ServiceRow.category, ServiceRow.document)
+        select(ServiceRow.id, ServiceRow.category, _DOCUMENT).join(ServiceDocumentRow)
         .where(ServiceRow.status.in_(list(statuses))).order_by(ServiceRow.id)
     )
     terms: list[SearchTerm] = []
@@ -191,7 +197,8 @@ async def export_catalog(*, session: AsyncSession, include_inactive: bool = Fals
     """The stored catalogue as it would be written back to a file."""
     statuses = ("active", "suspended", "inactive") if include_inactive else ("active", "suspended")
     services = await session.scalars(
-        select(ServiceRow.document).where(ServiceRow.status.in_(statuses)).order_by(ServiceRow.id)
+        select(_DOCUMENT).join(ServiceRow).where(ServiceRow.status.in_(statuses))
+        .order_by(ServiceRow.id)
     )
     organizations = await session.scalars(
         select(OrganizationRow.document).order_by(OrganizationRow.id)
@@ -221,9 +228,10 @@ async def summarize(*, session: AsyncSession) -> CatalogSummary:
         .group_by(ServiceRow.category).order_by(ServiceRow.category)
     )).tuples().all())
     by_region = dict((await session.execute(
-        select(ServiceAreaRow.region_id, func.count()).join(ServiceRow)
-        .where(ServiceRow.status == "active")
-        .group_by(ServiceAreaRow.region_id).order_by(ServiceAreaRow.region_id)
+        select(RegionRow.id, func.count())
+        .join(ServiceAreaRow, ServiceAreaRow.area_id == RegionRow.id).join(ServiceRow)
+        .where(ServiceRow.status == "active", RegionRow.parent_id.is_(None))
+        .group_by(RegionRow.id).order_by(RegionRow.id)
     )).tuples().all())
     organizations = await session.scalar(select(func.count()).select_from(OrganizationRow))
     regions = await session.scalar(

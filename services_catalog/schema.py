@@ -19,6 +19,7 @@ from pydantic import (
     ConfigDict,
     Field,
     PlainSerializer,
+    ValidationInfo,
     model_validator,
 )
 
@@ -107,7 +108,7 @@ Phone = Annotated[str, Field(pattern=_PHONE)]
 LanguageCode = Annotated[str, Field(pattern=_LANG.pattern)]
 
 
-def _check_text(value: Mapping[str, str]) -> Mapping[str, str]:
+def _check_text(value: Mapping[str, str], info: ValidationInfo) -> Mapping[str, str]:
     for language, text in value.items():
         if not _LANG.match(language):
             raise ValueError(f"'{language}' is not a language code (expected e.g. en, fr, ar)")
@@ -115,17 +116,21 @@ def _check_text(value: Mapping[str, str]) -> Mapping[str, str]:
             raise ValueError(f"the '{language}' text is empty")
     if not value:
         raise ValueError("at least one language is required")
+    required = (info.context or {}).get("required_languages", ())
+    missing = [language for language in required if language not in value]
+    if missing:
+        raise ValueError(f"missing required language(s): {', '.join(missing)}")
     return {language: text.strip() for language, text in value.items()}
 
 
 Text = Annotated[Mapping[str, str], AfterValidator(_check_text)]
-"""A user-facing text in several languages: {"en": ..., "fr": ..., "ar": ...}."""
+"""A user-facing text in several languages: {"en": ..., "fr": ..., "ar": ...}.
+
+Validation with context {"required_languages": (...)} also requires those languages.
+"""
 
 
 def _clock(value: Any) -> Any:
-    # YAML 1.1 reads an unquoted 14:00 as the base-60 integer 840.
-    if isinstance(value, int) and not isinstance(value, bool) and 0 <= value < 24 * 60:
-        return f"{value // 60:02d}:{value % 60:02d}"
     if isinstance(value, str) and not re.fullmatch(r"\d{1,2}:\d{2}", value.strip()):
         raise ValueError(f"'{value}' is not a time of day (expected HH:MM)")
     return value
@@ -272,6 +277,11 @@ class Service(Model):
 
     def region_ids(self) -> frozenset[str]:
         return frozenset(location.region for location in self.locations)
+
+    def area_ids(self) -> frozenset[str]:
+        """Regions and districts of its locations."""
+        districts = {x.district for x in self.locations if x.district}
+        return self.region_ids() | districts
 
 
 class Catalog(Model):

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -78,7 +78,6 @@ def validate(
         model = _parse(record, checker)
         if model is not None:
             parsed[record.kind].append(_Parsed(record, model))
-            _check_languages(record, model, (), checker)
     _check_duplicates(parsed, checker)
     _check_references(parsed, checker)
     _check_freshness(parsed["services"], checker)
@@ -98,7 +97,9 @@ def _parse(record: RawRecord, checker: _Checker) -> Any:
         checker.error(record, (), f"each entry of '{record.kind}' must be a mapping")
         return None
     try:
-        return _MODELS[record.kind].model_validate(record.data)
+        return _MODELS[record.kind].model_validate(
+            record.data, context={"required_languages": checker.rules.required_languages}
+        )
     except ValidationError as error:
         details = error.errors()
         failed_inside = {tuple(d["loc"][:-1]) for d in details if d["loc"]}
@@ -112,25 +113,6 @@ def _parse(record: RawRecord, checker: _Checker) -> Any:
                 message = "required field is missing"
             checker.error(record, tuple(detail["loc"]), message)
         return None
-
-
-def _texts(value: Any, path: Path) -> Iterator[tuple[Path, Mapping[str, Any]]]:
-    """Every multilingual text inside a model, with its path."""
-    if isinstance(value, BaseModel):
-        for name in type(value).model_fields:
-            yield from _texts(getattr(value, name), (*path, name))
-    elif isinstance(value, tuple):
-        for index, item in enumerate(value):
-            yield from _texts(item, (*path, index))
-    elif isinstance(value, Mapping) and value and all(isinstance(v, str) for v in value.values()):
-        yield path, value
-
-
-def _check_languages(record: RawRecord, model: Any, base: Path, checker: _Checker) -> None:
-    for path, text in _texts(model, base):
-        missing = [lang for lang in checker.rules.required_languages if lang not in text]
-        if missing:
-            checker.error(record, path, f"missing required language(s): {', '.join(missing)}")
 
 
 def _check_duplicates(parsed: Mapping[str, list[_Parsed]], checker: _Checker) -> None:

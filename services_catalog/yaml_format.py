@@ -5,30 +5,69 @@ Both are pure; file handling lives in `services_catalog.files`.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+import re
+from collections.abc import Iterable, Iterator, Mapping
 from typing import Any
 
 import yaml
+import yaml_rs
 
 from services_catalog.records import Issue, IssueError, Path
 from services_catalog.schema import Catalog
 
-try:
-    _Loader: type[yaml.SafeLoader] = yaml.CSafeLoader  # type: ignore[assignment]
-    _Dumper: type[yaml.SafeDumper] = yaml.CSafeDumper  # type: ignore[assignment]
-except AttributeError:  # pragma: no cover - libyaml missing
-    _Loader, _Dumper = yaml.SafeLoader, yaml.SafeDumper
+_Loader: type[yaml.SafeLoader] = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_Dumper: type[yaml.SafeDumper] = getattr(yaml, "CSafeDumper", yaml.SafeDumper)
 
 VERSION = 1
 
 
-def reads(text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]:
-    """Parse YAML text; return the data and the 1-based (line, column) of every value."""
+def reads(text: str, source: str) -> tuple[Any, Mapping[Path, tuple[int, int]]]:
+    """Parse YAML 1.2 text; return the data and the 1-based (line, column) of every value.
+
+    Data comes from the fast Rust parser; positions are computed with PyYAML only when
+    someone asks for one, that is when there is an issue to report.
+    """
+    try:
+        data = yaml_rs.loads(text, parse_datetime=True)
+    except yaml_rs.YAMLDecodeError as error:
+        positions(text, source)  # raises with the position when PyYAML sees it too
+        line, column = _position_in(str(error))
+        message = str(error).splitlines()[0]
+        raise IssueError(Issue("error", source, line, column, "", message)) from None
+    return data, _LazyPositions(text, source)
+
+
+def _position_in(message: str) -> tuple[int, int]:
+    found = re.search(r"line (\d+), column (\d+)", message)
+    return (int(found.group(1)), int(found.group(2))) if found else (1, 1)
+
+
+class _LazyPositions(Mapping[Path, tuple[int, int]]):
+    def __init__(self, text: str, source: str) -> None:
+        self._text, self._source = text, source
+        self._positions: dict[Path, tuple[int, int]] | None = None
+
+    def _load(self) -> dict[Path, tuple[int, int]]:
+        if self._positions is None:
+            self._positions = positions(self._text, self._source)
+        return self._positions
+
+    def __getitem__(self, path: Path) -> tuple[int, int]:
+        return self._load()[path]
+
+    def __iter__(self) -> Iterator[Path]:
+        return iter(self._load())
+
+    def __len__(self) -> int:
+        return len(self._load())
+
+
+def positions(text: str, source: str) -> dict[Path, tuple[int, int]]:
+    """The position of every value path, from PyYAML's node tree (slow; for reporting)."""
     try:
         loader = _Loader(text)
         try:
             node = loader.get_single_node()
-            data = loader.construct_document(node) if node is not None else None
         finally:
             loader.dispose()
     except yaml.MarkedYAMLError as error:
@@ -38,10 +77,10 @@ def reads(text: str, source: str) -> tuple[Any, dict[Path, tuple[int, int]]]:
         raise IssueError(Issue("error", source, line, column, "", message)) from None
     except yaml.YAMLError as error:
         raise IssueError(Issue("error", source, 1, 1, "", f"not valid YAML: {error}")) from None
-    positions: dict[Path, tuple[int, int]] = {}
+    found: dict[Path, tuple[int, int]] = {}
     if node is not None:
-        _collect_positions(node, (), positions, set(), source)
-    return data, positions
+        _collect_positions(node, (), found, set(), source)
+    return found
 
 
 def _collect_positions(

@@ -41,11 +41,14 @@ async def test_category_and_region_filter_includes_national_services(loaded: Ses
     assert all(s.status == "active" for s in everything_r1)
 
 
-async def test_a_district_code_filters_by_its_region(loaded: Sessions) -> None:
+async def test_a_district_code_filters_by_district(loaded: Sessions) -> None:
     async with loaded() as session:
-        by_district = await repository.list_services(session=session, region="R2-D2")
         by_region = await repository.list_services(session=session, region="R2")
-    assert by_district == by_region and by_region
+        in_district = await repository.list_services(session=session, region="R2-D1")
+        empty_district = await repository.list_services(session=session, region="R2-D2")
+    # synthetic services sit in district D1 of their region
+    assert in_district == by_region and len(by_region) == 12
+    assert [s.id for s in empty_district] == ["hotline"]
 
 
 async def test_suspended_services_are_hidden_unless_asked(loaded: Sessions) -> None:

@@ -2,7 +2,7 @@
 
 Revision ID: 0001
 Revises:
-Create Date: 2026-11-22 11:49:10.027763
+Create Date: 2026-11-22 12:03:56.062231
 """
 
 from __future__ import annotations
@@ -65,7 +65,6 @@ def upgrade() -> None:
         sa.Column("name", sa.JSON(), nullable=False),
         sa.Column("summary", sa.JSON(), nullable=False),
         sa.Column("last_verified", sa.Date(), nullable=False),
-        sa.Column("document", sa.JSON(), nullable=False),
         sa.Column("content_hash", sa.String(length=64), nullable=False),
         sa.Column(
             "created_at",
@@ -97,29 +96,39 @@ def upgrade() -> None:
     op.create_table(
         "catalog_service_areas",
         sa.Column("service_id", sa.String(length=80), nullable=False),
-        sa.Column("region_id", sa.String(length=40), nullable=False),
-        sa.ForeignKeyConstraint(
-            ["region_id"],
-            ["catalog_regions.id"],
-            name=op.f("fk_catalog_service_areas_region_id_catalog_regions"),
-        ),
+        sa.Column("area_id", sa.String(length=40), nullable=False),
+        sa.Column("category", sa.String(length=40), nullable=False),
         sa.ForeignKeyConstraint(
             ["service_id"],
             ["catalog_services.id"],
             name=op.f("fk_catalog_service_areas_service_id_catalog_services"),
             ondelete="CASCADE",
         ),
-        sa.PrimaryKeyConstraint("service_id", "region_id", name=op.f("pk_catalog_service_areas")),
+        sa.PrimaryKeyConstraint("service_id", "area_id", name=op.f("pk_catalog_service_areas")),
     )
     with op.batch_alter_table("catalog_service_areas", schema=None) as batch_op:
         batch_op.create_index(
-            batch_op.f("ix_catalog_service_areas_region_id"), ["region_id"], unique=False
+            "ix_catalog_service_areas_lookup", ["area_id", "category", "service_id"], unique=False
         )
+
+    op.create_table(
+        "catalog_service_documents",
+        sa.Column("service_id", sa.String(length=80), nullable=False),
+        sa.Column("document", sa.JSON(), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["service_id"],
+            ["catalog_services.id"],
+            name=op.f("fk_catalog_service_documents_service_id_catalog_services"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("service_id", name=op.f("pk_catalog_service_documents")),
+    )
 
 
 def downgrade() -> None:
+    op.drop_table("catalog_service_documents")
     with op.batch_alter_table("catalog_service_areas", schema=None) as batch_op:
-        batch_op.drop_index(batch_op.f("ix_catalog_service_areas_region_id"))
+        batch_op.drop_index("ix_catalog_service_areas_lookup")
 
     op.drop_table("catalog_service_areas")
     with op.batch_alter_table("catalog_services", schema=None) as batch_op:
