@@ -13,15 +13,3 @@ class ReturneeBotError(Exception):
 
 class InputError(ReturneeBotError):
     """Bad input from a person: shown to them verbatim, never a traceback."""
-
-
-class CatalogInvalid(InputError):
-    """A catalogue failed validation; `report` lists every issue."""
-
-    def __init__(self, report: object) -> None:
-        super().__init__(str(report))
-        self.report = report
-
-
-class ConfigurationError(InputError):
-    """A setting is missing or wrong."""

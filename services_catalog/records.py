@@ -10,6 +10,8 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from services_catalog.errors import InputError
+
 Path = tuple[str | int, ...]
 KINDS: tuple[str, ...] = ("regions", "organizations", "services")
 Kind = Literal["regions", "organizations", "services"]
@@ -82,7 +84,7 @@ class Issue:
         return cls(severity, source, line, column, format_path(path), message)
 
 
-class IssueError(Exception):
+class IssueError(InputError):
     """Raised by a reader that cannot go on; carries the issue to report."""
 
     def __init__(self, issue: Issue) -> None:

@@ -10,7 +10,7 @@ import re
 from collections.abc import Mapping
 from datetime import date, time
 from decimal import Decimal
-from typing import Annotated, Any, Literal
+from typing import Annotated, Any, Literal, get_args
 
 from pydantic import (
     AfterValidator,
@@ -22,42 +22,6 @@ from pydantic import (
     ValidationInfo,
     model_validator,
 )
-
-CATEGORIES: tuple[str, ...] = (
-    "cash_assistance",
-    "income_generation",
-    "vocational_training",
-    "housing_food",
-    "legal_documentation",
-    "education",
-    "health",
-    "transport",
-    "safety",
-    "psychosocial",
-    "family",
-)
-ORGANIZATION_TYPES: tuple[str, ...] = (
-    "national_authority",
-    "local_authority",
-    "ngo",
-    "private_sector",
-    "international_org",
-    "diaspora_org",
-    "migrant_association",
-    "academia",
-)
-VULNERABILITIES: tuple[str, ...] = (
-    "victim_of_trafficking",
-    "unaccompanied_child",
-    "single_parent",
-    "disability",
-    "chronic_illness",
-    "pregnant",
-    "elderly",
-    "survivor_of_violence",
-    "mental_health",
-)
-DAYS: tuple[str, ...] = ("mo", "tu", "we", "th", "fr", "sa", "su")
 
 Category = Literal[
     "cash_assistance",
@@ -94,6 +58,11 @@ Vulnerability = Literal[
     "mental_health",
 ]
 Day = Literal["mo", "tu", "we", "th", "fr", "sa", "su"]
+
+CATEGORIES: tuple[str, ...] = get_args(Category)
+ORGANIZATION_TYPES: tuple[str, ...] = get_args(OrganizationType)
+VULNERABILITIES: tuple[str, ...] = get_args(Vulnerability)
+DAYS: tuple[str, ...] = get_args(Day)
 
 _SLUG = r"^[a-z0-9]+(?:-[a-z0-9]+)*$"
 _CODE = r"^[A-Z0-9]+(?:-[A-Z0-9]+)*$"

@@ -27,14 +27,13 @@ class Column:
     header: str
     path: Path
     kind: Kind = "str"
-    language: str | None = None
 
 
 def _columns(spec: Iterable[tuple[str, Path, Kind]]) -> tuple[Column, ...]:
     columns: list[Column] = []
     for header, path, kind in spec:
         if kind in ("text", "keywords"):
-            columns += [Column(f"{header}_{lang}", (*path, lang), kind, lang) for lang in LANGUAGES]
+            columns += [Column(f"{header}_{lang}", (*path, lang), kind) for lang in LANGUAGES]
         else:
             columns.append(Column(header, path, kind))
     return tuple(columns)

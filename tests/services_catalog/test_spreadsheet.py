@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import csv
 import json
+from collections.abc import Callable
 from pathlib import Path
 
 import pytest
@@ -102,14 +103,19 @@ def test_an_edited_workbook_is_imported_with_its_edit(tmp_path: Path, rules: Rul
     assert first.name["fr"] == "Nouveau nom" and first.fees.amount == 1500
 
 
+def _edit_csv(path: Path, edit: Callable[[list[list[str]]], object]) -> list[list[str]]:
+    rows = list(csv.reader(path.open(encoding="utf-8-sig")))
+    edit(rows)
+    with path.open("w", encoding="utf-8-sig", newline="") as handle:
+        csv.writer(handle).writerows(rows)
+    return rows
+
+
 def test_renamed_columns_name_the_sheet_and_column(tmp_path: Path, rules: Rules) -> None:
     folder = tmp_path / "csv"
     files.write_csv_folder(_valid(tmp_path, rules, 2), folder)
     path = folder / "services.csv"
-    rows = list(csv.reader(path.open(encoding="utf-8-sig")))
-    rows[0][rows[0].index("name_fr")] = "nom_fr"
-    with path.open("w", encoding="utf-8", newline="") as handle:
-        csv.writer(handle).writerows(rows)
+    rows = _edit_csv(path, lambda rows: rows[0].__setitem__(rows[0].index("name_fr"), "nom_fr"))
     report = files.load(folder, rules)
     messages = [str(e) for e in report.errors]
     column = rows[0].index("nom_fr") + 1
@@ -120,17 +126,14 @@ def test_renamed_columns_name_the_sheet_and_column(tmp_path: Path, rules: Rules)
 def test_bad_cells_and_orphan_rows_name_the_row(tmp_path: Path, rules: Rules) -> None:
     folder = tmp_path / "csv"
     files.write_csv_folder(_valid(tmp_path, rules, 2), folder)
-    locations = folder / "locations.csv"
-    rows = list(csv.reader(locations.open(encoding="utf-8-sig")))
-    rows[1][rows[0].index("opening_hours")] = "every day 8-5"
-    rows.append(["no-such-service"] + [""] * (len(rows[0]) - 1))
-    with locations.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(rows)
-    steps = folder / "steps.csv"
-    step_rows = list(csv.reader(steps.open(encoding="utf-8-sig")))
-    step_rows[1][step_rows[0].index("text_ar")] = ""
-    with steps.open("w", encoding="utf-8-sig", newline="") as handle:
-        csv.writer(handle).writerows(step_rows)
+    locations, steps = folder / "locations.csv", folder / "steps.csv"
+
+    def break_locations(rows: list[list[str]]) -> None:
+        rows[1][rows[0].index("opening_hours")] = "every day 8-5"
+        rows.append(["no-such-service"] + [""] * (len(rows[0]) - 1))
+
+    rows = _edit_csv(locations, break_locations)
+    _edit_csv(steps, lambda rows: rows[1].__setitem__(rows[0].index("text_ar"), ""))
     report = files.load(folder, rules)
     found = {(e.source, e.line, e.path) for e in report.errors}
     assert (str(locations), 2, "opening_hours") in found
