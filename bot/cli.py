@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import asyncio
+import io
 import json
 import logging
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date
 from pathlib import Path
@@ -14,8 +16,13 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
-from bot import database
+from bot import database, nlu_setup
 from bot.settings import Settings
+from nlu import evaluate
+from nlu.data import TrainingData, load_tests
+from nlu.data import load as load_training_data
+from nlu.engine import EmbeddedParser, Embedder, load_or_train, train
+from nlu.rasa_export import export_rasa
 from services_catalog import files, hsds, repository
 from services_catalog.db import create_engine, session_factory
 from services_catalog.errors import InputError
@@ -197,6 +204,88 @@ def _print_summary(settings: Settings) -> None:
                    f"{revision.imported_at:%Y-%m-%d %H:%M} from {revision.source}.")
     click.echo("By category: " + ", ".join(f"{k} {v}" for k, v in summary.by_category.items()))
     click.echo("By region:   " + ", ".join(f"{k} {v}" for k, v in summary.by_region.items()))
+
+
+# ---------------------------------------------------------------- nlu
+
+@cli.group()
+def nlu() -> None:
+    """Language understanding: train, parse, evaluate, export to Rasa."""
+
+
+def _catalog_index(settings: Settings) -> nlu_setup.CatalogIndex:
+    engine = create_engine(settings.database_url)
+
+    async def work() -> nlu_setup.CatalogIndex:
+        try:
+            return await nlu_setup.load_catalog_index(session_factory(engine))
+        finally:
+            await engine.dispose()
+
+    return asyncio.run(work())
+
+
+@nlu.command("train")
+@click.pass_context
+def nlu_train(ctx: click.Context) -> None:
+    """Train the embedded model (or reuse the cached one for this data and code)."""
+    settings = _settings(ctx)
+    started = time.perf_counter()
+    model = load_or_train(nlu_setup.NLU_DATA, settings.nlu_cache_dir, Embedder())
+    click.echo(f"Model {model.fingerprint} ready in {time.perf_counter() - started:.1f} s "
+               f"(cache: {settings.nlu_cache_dir}).")
+
+
+@nlu.command("parse")
+@click.pass_context
+def nlu_parse(ctx: click.Context) -> None:
+    """Read messages from stdin, one per line; write one JSON object per line."""
+    settings = _settings(ctx)
+    parser = nlu_setup.build_parser(settings, _catalog_index(settings))
+    for line in io.TextIOWrapper(sys.stdin.buffer, encoding="utf-8", errors="replace"):
+        result = parser.parse(line.rstrip("\r\n"))
+        click.echo(json.dumps(result.to_json(), ensure_ascii=False))
+
+
+@nlu.command("evaluate")
+@click.option("--report", "report_path", type=click.Path(path_type=Path),
+              help="Write the full report (JSON) here.")
+@click.option("--folds", type=click.IntRange(min=0), default=5,
+              help="Cross-validation folds (0 skips cross-validation).")
+@click.pass_context
+def nlu_evaluate(ctx: click.Context, report_path: Path | None, folds: int) -> None:
+    """Score the engine on the held-out set and by cross-validation."""
+    settings = _settings(ctx)
+    index = _catalog_index(settings)
+    embedder = Embedder()
+    parser = nlu_setup.embedded_parser(settings, index, embedder)
+    report: dict[str, Any] = {
+        "model": parser.model.fingerprint,
+        "held_out": evaluate.held_out(parser, load_tests(nlu_setup.NLU_TESTS)),
+    }
+    if folds:
+        def make(subset: TrainingData) -> EmbeddedParser:
+            return nlu_setup.embedded_parser(settings, index, embedder, train(subset, embedder))
+        report["cross_validation"] = evaluate.cross_validate(
+            load_training_data(nlu_setup.NLU_DATA), make, folds)
+    for name in ("held_out", "cross_validation"):
+        if name in report:
+            click.echo(f"{name}: " + json.dumps(
+                {k: v for k, v in report[name].items() if not isinstance(v, (dict, list))}
+                | {"intent_accuracy_by_language": report[name]["intent_accuracy_by_language"]},
+                ensure_ascii=False))
+    if report_path:
+        report_path.parent.mkdir(parents=True, exist_ok=True)
+        report_path.write_text(json.dumps(report, ensure_ascii=False, indent=2), "utf-8")
+        click.echo(f"Report written to {report_path}.")
+
+
+@nlu.command("export-rasa")
+@click.argument("folder", type=click.Path(path_type=Path))
+def nlu_export_rasa(folder: Path) -> None:
+    """Write a Rasa 3.x project (DIET pipeline and this data) to FOLDER."""
+    written = export_rasa(load_training_data(nlu_setup.NLU_DATA), folder)
+    click.echo("\n".join(str(path) for path in written))
 
 
 # ---------------------------------------------------------------- run

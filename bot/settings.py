@@ -30,6 +30,7 @@ class Settings(BaseSettings):
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
     catalog_path: Path = PROJECT_ROOT / "services_catalog" / "data"
     catalog_max_age_days: int = Field(default=365, gt=0)
+    nlu_cache_dir: Path = PROJECT_ROOT / "var" / "nlu"
 
     @field_validator("database_url")
     @classmethod

@@ -1,0 +1,1 @@
+"""Multilingual NLU: language, intent, topic, service and region for a returnee's message."""

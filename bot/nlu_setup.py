@@ -1,0 +1,62 @@
+"""Wiring the NLU: the trained model, the catalogue's terms and regions, the backend."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+
+from bot.settings import PROJECT_ROOT, Settings
+from nlu.data import TrainingData
+from nlu.data import load as load_training_data
+from nlu.engine import EmbeddedParser, Embedder, Model, load_or_train
+from nlu.matcher import RegionGazetteer, ServiceMatcher
+from nlu.rasa_backend import RasaParser
+from nlu.types import Parser
+from services_catalog import repository
+from services_catalog.errors import InputError
+from services_catalog.repository import SearchTerm
+from services_catalog.schema import Region
+
+NLU_DATA = PROJECT_ROOT / "nlu" / "data"
+NLU_TESTS = PROJECT_ROOT / "nlu" / "tests"
+
+
+@dataclass(frozen=True)
+class CatalogIndex:
+    """What the NLU needs from the catalogue."""
+
+    terms: tuple[SearchTerm, ...]
+    regions: tuple[Region, ...]
+
+
+async def load_catalog_index(sessions: async_sessionmaker[AsyncSession]) -> CatalogIndex:
+    async with sessions() as session:
+        terms = await repository.search_terms(session=session)
+        regions = await repository.list_regions(session=session)
+    return CatalogIndex(tuple(terms), tuple(regions))
+
+
+def region_variants(data: TrainingData) -> dict[str, tuple[str, ...]]:
+    """Spellings of place names from the training data's synonyms."""
+    return dict(data.synonyms)
+
+
+def embedded_parser(
+    settings: Settings, index: CatalogIndex, embedder: Embedder | None = None,
+    model: Model | None = None,
+) -> EmbeddedParser:
+    embedder = embedder or Embedder()
+    model = model or load_or_train(NLU_DATA, settings.nlu_cache_dir, embedder)
+    gazetteer = RegionGazetteer(index.regions, region_variants(load_training_data(NLU_DATA)))
+    return EmbeddedParser(model, embedder, ServiceMatcher(index.terms), gazetteer)
+
+
+def build_parser(settings: Settings, index: CatalogIndex) -> Parser:
+    """The configured backend; Rasa falls back to the embedded engine."""
+    embedded = embedded_parser(settings, index)
+    if settings.nlu_backend == "rasa":
+        if not settings.rasa_url:
+            raise InputError("NLU_BACKEND=rasa needs RASA_URL")
+        return RasaParser(settings.rasa_url, embedded)
+    return embedded

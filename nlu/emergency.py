@@ -1,0 +1,123 @@
+"""A multilingual emergency lexicon that backs the classifier: recall first.
+
+A missed emergency is the worst error the product can make, so any of these patterns on
+the normalised text (see `nlu.normalize`: lower case, French accents folded, Arabic letters
+unified) makes the message an emergency. Each group names the topic to answer with:
+self-harm -> psychosocial, violence, threats and trafficking -> safety, urgent medical ->
+health. Patterns describe danger happening now; questions about past events ("I was
+trafficked, is there help?") are left to the classifier.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from nlu.normalize import ARABIC_LETTERS
+
+_SELF_HARM = [
+    # en
+    r"\b(kill|hurt|harm|cut) (my ?self|myself)\b", r"\bsuicid", r"\bend (it all|my life)\b",
+    r"\b(want|wanna|going) to die\b", r"\bwanna die\b", r"\bdon'?t want to (live|be alive)\b",
+    r"\bno reason to live\b", r"\bbetter (off dead|i die)\b", r"\btake my (own )?life\b",
+    r"\bending my life\b", r"\boverdos", r"\bpills? in my hand\b", r"\bgoodbye letter\b",
+    r"\b(will|going to|gonna) jump\b", r"\bthe rope\b", r"\b(killing|hurting) (him|her)self\b",
+    r"\bend it (tonight|now|today)\b",
+    # fr
+    r"\b(me|se) (tuer|suicider|pendre|faire du mal)\b", r"\bmettre fin a (mes jours|ma vie)\b",
+    r"\ben finir\b", r"(veux|veut|veu|ve|vx|envie de|mieux vaut) mourir\b",
+    r"\bplus (envie de )?vivre\b", r"\braison de vivre\b", r"\bme jeter\b", r"\bfait du mal\b",
+    r"\blettre d'adieu\b", r"\b(va|vais) (sauter|tout avaler)\b", r"\bla corde\b",
+    # ar
+    r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
+    r"(بدي|ابي|عايز|بغيت|باغي) (اموت|موت|نموت)",
+    r"اريد ان اموت", r"باش نموت", r"بدو يموت", r"(نعيش|اعيش|عيش)$", r"باغي نعيش",
+    r"انهي حياتي", r"انهيها", r"يؤذي نفسه", r"جرحت (نفسي|راسي|روحي)", r"ارمي حالي",
+    r"سبب (نبقى|ابقى) حي", r"رساله الوداع", r"احتمل الحياه",
+    # wolof / latin darija
+    r"\bbeugouma dund\b", r"\bbghit nmout\b",
+]
+_VIOLENCE = [
+    # en
+    r"\b(beat|beating|beats|hit|hitting|hits|rape|raped|stab|stabbed|kidnap\w*)\b",
+    r"\battack(ed|ing)? (me|us|my)\b", r"\b(gang|they) attacked\b", r"\bwill kill (me|us|my)\b",
+    r"\b(want|going) to kill (me|us)\b", r"\b(gun|knife|machete)\b", r"\bbreak into\b",
+    r"\bransom\b", r"\bagainst my will\b", r"\bi'?m hiding\b", r"\bwhere they kept me\b",
+    r"\bthey are coming\b", r"\b(sell|sold) my (son|daughter|child|kid|wife)\b",
+    r"\bforced (me|us) (in)?to\b", r"\bforc\w* .{0,30}\bto marry\b", r"\blocks? me in\b",
+    r"\b(locked|trapped) (me )?(in|inside|up)\b", r"\bcan'?t (leave|escape|get out)\b",
+    r"\bsmugglers? .{0,15}(found|waiting)\b", r"\bin danger\b", r"\bfollowing me\b",
+    r"\bsexual(ly)? (assault|abus)", r"^sos\b", r"\bsos$", r"\boutside my (door|house)\b",
+    r"\b(won'?t|don'?t) let me (leave|go)\b",
+    # fr
+    r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
+    r"\bme laiss\w* pas (partir|sortir)\b",
+    r"\b(veut|veulent|va|vont) me tuer\b", r"\b(couteau|pistolet|fusil|machette)\b",
+    r"\benferm\w*", r"\bsequestr\w*", r"\ben danger\b", r"\bkidnapp?\w*", r"\benleve\w*",
+    r"\bme suit\b", r"\bentrer chez moi\b", r"\bm'ont vendu\b", r"\brancon\b", r"\bme cache\b",
+    r"\bme gardaient\b", r"\b(retient|retiennent) contre\b", r"\bcontre ma volonte\b",
+    r"\bils arrivent\b", r"\bagresse\w*", r"\battaqu\w* (a|je|mon|ma|moi)\b", r"\bon attaque\b",
+    r"\bvendre mon (fils|enfant|fille)\b", r"\bforce\w* a monter\b", r"\bde force\b",
+    r"\bpasseurs? .{0,20}(retrouve|attend)", r"\bau secours\b", r"\bo secour",
+    # ar
+    r"ضرب(ني|وني|تني|ها)", r"(يضرب|كيضرب)", r"اغتصب", r"اعتدا", r"(يقتلو?ني|يقتل امي|رح يقتل)",
+    r"سكين", r"مسدس", r"خطف", r"مخطوف", r"محبوس", r"حابسي?ني", r"(انا|راني) محتجز", r"يحتجز",
+    r"مربوط", r"يعذب", r"هددو?ني بال", r"(بيهددونا|كيهددها|كيهددني دابا|يهدد بايذا)",
+    r"مسدود عليها",
+    r"يبيع(ني|و)", r"مخبي", r"عصابه", r"في خطر", r"فخطر", r"كيتبعني", r"يتبعوني", r"يجبرون",
+    r"غصبو?ني", r"(ما خلاونيش|لا استطيع|مانقدرش) (نخرج|الخروج|المغادره)", r"دخلت علينا",
+]
+_MEDICAL = [
+    # en
+    r"\b(bleeding|unconscious|not breathing|can'?t breathe|cannot breathe|chest pain)\b",
+    r"\b(heart attack|stroke|seizure|convuls\w*|poison\w*)\b", r"\bpassed out\b",
+    r"\b(doesn'?t|does not|won'?t) wake up\b", r"\bnot moving\b", r"\bfainted\b",
+    r"\bin labou?r\b", r"\bwaters? broke\b", r"\bbaby is coming\b", r"\bambulance\b",
+    r"\bdrank (bleach|poison)\b", r"\bswallowed\b", r"\b(snake|dog) bite\b",
+    r"\b(severe|bad) burns?\b", r"\bvomiting blood\b", r"\bdoesn'?t drink\b",
+    r"\bbody is burning\b", r"\bcan'?t move my\b", r"\bemergency\b",
+    # fr
+    r"\b(saigne|saignement|hemorragie|inconscient\w*|evanoui\w*)\b", r"\brespire (plus|pas)\b",
+    r"\barrive (plus|pas) a respirer\b", r"\bcrise (cardiaque|d'epilepsie)\b", r"\bconvuls\w*",
+    r"\bempoisonn\w*", r"\bintoxi\w*", r"\ben train d'accoucher\b", r"\bperdu les eaux\b",
+    r"\bse reveille (pas|plus)\b", r"\bne bouge plus\b", r"\bambulance\b", r"\bsamu\b",
+    r"\bforte fievre\b", r"\beau de javel\b", r"\bbebe arrive\b", r"\bdouleur a la poitrine\b",
+    r"\bmorsure\b", r"\bavale des\b", r"\bbrulures? grave", r"\bvomi\w* du sang\b",
+    r"\bne boit plus\b", r"\bcorps est brulant\b", r"\burgence\b",
+    # ar
+    r"نزيف", r"ينزف", r"تنزف", r"كينزف", r"نازل علي دم", r"(فاقد|فاقده) الوعي", r"مغمي عليه",
+    r"اغمي", r"(قادر|قادره|نقدر|استطيع) (نتنفس|يتنفس|تتنفس|التنفس)", r"(كيتنفس|يتنفس)$",
+    r"ضيق (في |ف)?التنفس", r"نوبه قلبيه", r"جلطه", r"تسمم", r"مسموم", r"تشنج", r"كيترعد",
+    r"المخاض", r"اسعاف", r"لابيلانس", r"طوارئ", r"جافيل", r"كيفيق", r"يستجيب", r"تختنق",
+    r"يتقيا دما", r"جرحى", r"وجع قوي", r"لدغ", r"ما بقاش كيتحرك", r"تحرق", r"بلع", r"ابتلع",
+    r"الحمل تكسر", r"حمى شديده", r"سخون بزاف", r"تمه مايل", r"بدات تولد", r"لا يتنفس",
+    r"لونه ازرق", r"حادثه سير",
+]
+
+
+
+def _compile(patterns: list[str]) -> re.Pattern[str]:
+    # patterns are written in plain spelling; fold their Arabic letters like the text's
+    return re.compile("|".join(p.translate(ARABIC_LETTERS) for p in patterns))
+
+
+_TOPIC_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
+    ("psychosocial", _compile(_SELF_HARM)),
+    ("safety", _compile(_VIOLENCE)),
+    ("health", _compile(_MEDICAL)),
+)
+
+
+@dataclass(frozen=True, slots=True)
+class EmergencyHit:
+    topic: str
+    matched: str
+
+
+def detect(normalized: str) -> EmergencyHit | None:
+    """The first emergency pattern found in normalised text, with its topic."""
+    for topic, pattern in _TOPIC_PATTERNS:
+        found = pattern.search(normalized)
+        if found:
+            return EmergencyHit(topic, found.group(0))
+    return None
