@@ -22,18 +22,27 @@ _SELF_HARM = [
     r"\bno reason to live\b", r"\bbetter (off dead|i die)\b", r"\btake my (own )?life\b",
     r"\bending my life\b", r"\boverdos", r"\bpills? in my hand\b", r"\bgoodbye letter\b",
     r"\b(will|going to|gonna) jump\b", r"\bthe rope\b", r"\b(killing|hurting) (him|her)self\b",
-    r"\bend it (tonight|now|today)\b",
+    r"\bend it (tonight|now|today)\b", r"\b(want to|going to|gonna) end it\b",
+    r"\bfinish everything\b", r"\btook all (my|the) pills\b", r"\bnobody will miss me\b",
+    r"\b(want to|about to|going to|gonna|will) jump\b", r"\bdisappear forever\b",
+    r"\bset (him|her|my)sel\w* on fire\b", r"\bhang (my|him|her)self\b",
+    r"\bgoodbye to everyone\b", r"\b(talked|talking|talks) about dying\b",
     # fr
     r"\b(me|se) (tuer|suicider|pendre|faire du mal)\b", r"\bmettre fin a (mes jours|ma vie)\b",
     r"\ben finir\b", r"(veux|veut|veu|ve|vx|envie de|mieux vaut) mourir\b",
     r"\bplus (envie de )?vivre\b", r"\braison de vivre\b", r"\bme jeter\b", r"\bfait du mal\b",
     r"\blettre d'adieu\b", r"\b(va|vais) (sauter|tout avaler)\b", r"\bla corde\b",
+    r"\bavale toutes mes\b", r"\bpersonne (va|ne va) me regretter\b", r"\badieu a tout le monde\b",
+    r"\bdisparaitre pour toujours\b", r"\bfatigue de vivre\b", r"\bj'?arrete tout\b",
+    r"\bs'immoler\b", r"\bparlait de mourir\b", r"\bbegg dee\b",
     # ar
     r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
     r"(بدي|ابي|عايز|بغيت|باغي) (اموت|موت|نموت)",
     r"اريد ان اموت", r"باش نموت", r"بدو يموت", r"(نعيش|اعيش|عيش)$", r"باغي نعيش",
     r"انهي حياتي", r"انهيها", r"يؤذي نفسه", r"جرحت (نفسي|راسي|روحي)", r"ارمي حالي",
-    r"سبب (نبقى|ابقى) حي", r"رساله الوداع", r"احتمل الحياه",
+    r"سبب (نبقى|ابقى) حي", r"رساله الوداع", r"احتمل الحياه", r"انهي كل شيء", r"لو مت",
+    r"نلوح راسي", r"(نشنق|اشنق)", r"(ساقفز|اقفز|نقفز|نطيش راسي)", r"نجرح (راسي|روحي|نفسي)",
+    r"ودع الجميع", r"اختفي من", r"يتحدث عن الموت",
     # wolof / latin darija
     r"\bbeugouma dund\b", r"\bbghit nmout\b",
 ]
@@ -49,6 +58,10 @@ _VIOLENCE = [
     r"\bsmugglers? .{0,15}(found|waiting)\b", r"\bin danger\b", r"\bfollowing me\b",
     r"\bsexual(ly)? (assault|abus)", r"^sos\b", r"\bsos$", r"\boutside my (door|house)\b",
     r"\b(won'?t|don'?t) let me (leave|go)\b",
+    r"\bforced? (me )?to (work|sleep)\b.*\b(can'?t|help)\b",
+    r"\bforce me to\b", r"\bkeeping me in\b", r"\b(want|going) to hurt me\b",
+    r"\blocks me inside\b", r"\b(chasing|following) me\b", r"\bstabbing\b",
+    r"\bburn(ed|t) (my|our) house\b", r"\bcan'?t go out\b",
     # fr
     r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
     r"\bme laiss\w* pas (partir|sortir)\b",
@@ -58,14 +71,19 @@ _VIOLENCE = [
     r"\bme gardaient\b", r"\b(retient|retiennent) contre\b", r"\bcontre ma volonte\b",
     r"\bils arrivent\b", r"\bagresse\w*", r"\battaqu\w* (a|je|mon|ma|moi)\b", r"\bon attaque\b",
     r"\bvendre mon (fils|enfant|fille)\b", r"\bforce\w* a monter\b", r"\bde force\b",
-    r"\bpasseurs? .{0,20}(retrouve|attend)", r"\bau secours\b", r"\bo secour",
+    r"\bpasseurs? .{0,20}(retrouve|attend|gardent)", r"\bau secours\b", r"\bo secour",
+    r"\b(ils|on) me (suivent|suit|poursui\w*)\b", r"\bme poursuivent\b", r"\bpeux pas sortir\b",
+    r"\bme force a\b", r"\bcachee?\b.*\bils sont\b", r"\bme gardent\b",
+    r"\bbrule\w* ma maison\b", r"\bbat sa (femme|fille)\b",
     # ar
     r"ضرب(ني|وني|تني|ها)", r"(يضرب|كيضرب)", r"اغتصب", r"اعتدا", r"(يقتلو?ني|يقتل امي|رح يقتل)",
     r"سكين", r"مسدس", r"خطف", r"مخطوف", r"محبوس", r"حابسي?ني", r"(انا|راني) محتجز", r"يحتجز",
     r"مربوط", r"يعذب", r"هددو?ني بال", r"(بيهددونا|كيهددها|كيهددني دابا|يهدد بايذا)",
     r"مسدود عليها",
     r"يبيع(ني|و)", r"مخبي", r"عصابه", r"في خطر", r"فخطر", r"كيتبعني", r"يتبعوني", r"يجبرون",
-    r"غصبو?ني", r"(ما خلاونيش|لا استطيع|مانقدرش) (نخرج|الخروج|المغادره)", r"دخلت علينا",
+    r"غصبو?ني", r"(ما خلاونيش|لا استطيع|مانقدرش|ما نقدرش) (نخرج|الخروج|المغادره)", r"دخلت علينا",
+    r"يتبعونني", r"كيهددني", r"(مختبئ|مختبيه|مخبيه)", r"(ياذوني|يؤذوني|يأذوني)", r"يقفل علي",
+    r"تطاردني", r"حرقوا",
 ]
 _MEDICAL = [
     # en
@@ -75,7 +93,9 @@ _MEDICAL = [
     r"\bin labou?r\b", r"\bwaters? broke\b", r"\bbaby is coming\b", r"\bambulance\b",
     r"\bdrank (bleach|poison)\b", r"\bswallowed\b", r"\b(snake|dog) bite\b",
     r"\b(severe|bad) burns?\b", r"\bvomiting blood\b", r"\bdoesn'?t drink\b",
-    r"\bbody is burning\b", r"\bcan'?t move my\b", r"\bemergency\b",
+    r"\bbody is burning\b", r"\bcan'?t move my\b", r"\bemergency\b", r"\bhaving a fit\b",
+    r"\beyes roll", r"\bcollapsed\b", r"\bno pulse\b", r"\bpeople are dying\b",
+    r"\bburning with fever\b", r"\bblood (won'?t|doesn'?t|will not) stop\b", r"\bdrown",
     # fr
     r"\b(saigne|saignement|hemorragie|inconscient\w*|evanoui\w*)\b", r"\brespire (plus|pas)\b",
     r"\barrive (plus|pas) a respirer\b", r"\bcrise (cardiaque|d'epilepsie)\b", r"\bconvuls\w*",
@@ -83,7 +103,8 @@ _MEDICAL = [
     r"\bse reveille (pas|plus)\b", r"\bne bouge plus\b", r"\bambulance\b", r"\bsamu\b",
     r"\bforte fievre\b", r"\beau de javel\b", r"\bbebe arrive\b", r"\bdouleur a la poitrine\b",
     r"\bmorsure\b", r"\bavale des\b", r"\bbrulures? grave", r"\bvomi\w* du sang\b",
-    r"\bne boit plus\b", r"\bcorps est brulant\b", r"\burgence\b",
+    r"\bne boit plus\b", r"\bcorps est brulant\b", r"\burgence\b", r"\bavale une\b",
+    r"\bun avc\b", r"\bbouche tordue\b", r"\bnoye\b", r"\bblesses graves\b",
     # ar
     r"نزيف", r"ينزف", r"تنزف", r"كينزف", r"نازل علي دم", r"(فاقد|فاقده) الوعي", r"مغمي عليه",
     r"اغمي", r"(قادر|قادره|نقدر|استطيع) (نتنفس|يتنفس|تتنفس|التنفس)", r"(كيتنفس|يتنفس)$",
@@ -91,7 +112,8 @@ _MEDICAL = [
     r"المخاض", r"اسعاف", r"لابيلانس", r"طوارئ", r"جافيل", r"كيفيق", r"يستجيب", r"تختنق",
     r"يتقيا دما", r"جرحى", r"وجع قوي", r"لدغ", r"ما بقاش كيتحرك", r"تحرق", r"بلع", r"ابتلع",
     r"الحمل تكسر", r"حمى شديده", r"سخون بزاف", r"تمه مايل", r"بدات تولد", r"لا يتنفس",
-    r"لونه ازرق", r"حادثه سير",
+    r"لونه ازرق", r"حادثه سير", r"ما فاقش", r"الصرعه", r"(قادر|نقدر) (اتنفس|انفس)", r"شرب السم",
+    r"الدم (ما|مش)", r"\bغرق",
 ]
 
 

@@ -181,15 +181,19 @@ async def search_terms(
         select(ServiceRow.id, ServiceRow.category, _DOCUMENT).join(ServiceDocumentRow)
         .where(ServiceRow.status.in_(list(statuses))).order_by(ServiceRow.id)
     )
-    terms: list[SearchTerm] = []
-    for ident, category, document in rows:
-        for language, name in document["name"].items():
-            terms.append(SearchTerm(ident, category, language, name, "name"))
-        kinds: tuple[tuple[Literal["keyword", "synonym"], str], ...] = (
-            ("keyword", "keywords"), ("synonym", "synonyms"))
-        for kind, key in kinds:
-            for language, words in document.get(key, {}).items():
-                terms += [SearchTerm(ident, category, language, w, kind) for w in words]
+    return [term for ident, category, document in rows
+            for term in service_terms(ident, category, document)]
+
+
+def service_terms(ident: str, category: str, document: Mapping[str, Any]) -> list[SearchTerm]:
+    """A service's names, keywords and synonyms in every language. Pure."""
+    terms = [SearchTerm(ident, category, language, name, "name")
+             for language, name in document["name"].items()]
+    kinds: tuple[tuple[Literal["keyword", "synonym"], str], ...] = (
+        ("keyword", "keywords"), ("synonym", "synonyms"))
+    for kind, key in kinds:
+        for language, words in document.get(key, {}).items():
+            terms += [SearchTerm(ident, category, language, w, kind) for w in words]
     return terms
 
 
