@@ -123,9 +123,10 @@ def _compile(patterns: list[str]) -> re.Pattern[str]:
     return re.compile("|".join(p.translate(ARABIC_LETTERS) for p in patterns))
 
 
+# violence first: "ils veulent me tuer" is a threat, though "me tuer" alone is self-harm
 _TOPIC_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("psychosocial", _compile(_SELF_HARM)),
     ("safety", _compile(_VIOLENCE)),
+    ("psychosocial", _compile(_SELF_HARM)),
     ("health", _compile(_MEDICAL)),
 )
 

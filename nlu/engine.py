@@ -40,7 +40,8 @@ log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE_THRESHOLD = 0.3  # chosen by cross-validation on the training data
 EMERGENCY_FLOOR = 0.15  # recall first: chosen by cross-validation, lexicon off
-SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny", "out_of_scope"})
+STRONG_MATCH = 0.9  # a message that names a service this clearly is about it
+SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
 _CODE = ("engine.py", "normalize.py", "language.py", "data.py")
 
 
@@ -173,10 +174,15 @@ class EmbeddedParser:
             intent, confidence = "emergency", dict(intents)["emergency"]
         elif confidence < OUT_OF_SCOPE_THRESHOLD:
             intent = "out_of_scope"
+        matches = [] if intent in SMALL_TALK else self.matcher.match(normalized, predicted_topic)
+        if intent == "out_of_scope" and matches and matches[0].score >= STRONG_MATCH:
+            intent, confidence = "ask_info", matches[0].score
+            predicted_topic, topic_confidence = matches[0].category, matches[0].score
+        if intent == "out_of_scope":
+            matches = []
         topic = None if intent in SMALL_TALK or predicted_topic == NO_TOPIC else predicted_topic
         if topic is None:
             topic_confidence = 0.0
-        matches = [] if intent in SMALL_TALK else self.matcher.match(normalized, topic)
         return ParseResult(
             text=text, language=language, intent=intent, confidence=round(confidence, 4),
             topic=topic, topic_confidence=round(topic_confidence, 4),

@@ -87,6 +87,7 @@ class ServiceMatcher:
             for match, similarity in self._index.similar(token).items():
                 seen[match] = max(seen.get(match, 0.0), similarity)
         scores: dict[str, float] = {}
+        categories: dict[str, str] = {}
         for index in {i for tok in seen for i in self._by_token[tok]}:
             term = self._terms[index]
             weight = sum(self._idf[t] for t in term.tokens)
@@ -95,8 +96,9 @@ class ServiceMatcher:
                 bonus = TOPIC_BONUS if term.category == topic else 0.0
                 score = min(1.0, covered * (0.8 + 0.05 * min(len(term.tokens), 4)) + bonus)
                 scores[term.service_id] = max(scores.get(term.service_id, 0.0), score)
+                categories[term.service_id] = term.category
         ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))[:limit]
-        return [ServiceMatch(ident, round(score, 3)) for ident, score in ranked]
+        return [ServiceMatch(i, round(score, 3), categories[i]) for i, score in ranked]
 
 
 class RegionGazetteer:

@@ -35,6 +35,7 @@ class Entity:
 class ServiceMatch:
     service_id: str
     score: float
+    category: str = ""
 
 
 @dataclass(frozen=True, slots=True)

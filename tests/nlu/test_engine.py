@@ -1,0 +1,141 @@
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from concurrent.futures import ThreadPoolExecutor
+from pathlib import Path
+
+import pytest
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from bot.nlu_setup import NLU_DATA
+from nlu import emergency
+from nlu.engine import EmbeddedParser, Embedder, Model, fingerprint, load_or_train
+from nlu.normalize import normalize
+from nlu.types import INTENTS, LANGUAGES, TOPICS, UNKNOWN, ParseResult
+
+BIN = Path(sys.executable).parent / "returnee-bot"
+
+
+def _valid(result: ParseResult) -> None:
+    assert result.intent in INTENTS
+    assert result.language in (*LANGUAGES, UNKNOWN)
+    assert result.topic is None or result.topic in TOPICS
+    assert 0.0 <= result.confidence <= 1.0 and 0.0 <= result.topic_confidence <= 1.0
+    json.dumps(result.to_json())
+
+
+@pytest.mark.parametrize("text", [
+    "", "   ", "\n\t", "x" * 100_000, "😀😀😀", "🇸🇳", "\u0000\u0001\u0007", "\u200f\u202b\u202e",
+    "مرحبا hello bonjour", "‏؟؟؟‏", "a" + "\u0301" * 5000, "<b>&amp;</b>", "R-2026-000123",
+])
+def test_bad_input_returns_a_valid_result(parser: EmbeddedParser, text: str) -> None:
+    result = parser.parse(text)
+    _valid(result)
+    if not normalize(text):
+        assert (result.language, result.intent) == (UNKNOWN, "out_of_scope")
+
+
+@settings(max_examples=60, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(st.text(max_size=300))
+def test_any_unicode_text_parses(parser: EmbeddedParser, text: str) -> None:
+    _valid(parser.parse(text))
+
+
+@pytest.mark.parametrize(("text", "language"), [
+    ("where is the office for identity cards", "en"),
+    ("ou se trouve le bureau pour la carte d'identite", "fr"),
+    ("فين كاين المكتب ديال البطاقة الوطنية", "ar"),
+])
+def test_language_identification(parser: EmbeddedParser, text: str, language: str) -> None:
+    assert parser.parse(text).language == language
+
+
+def test_a_hint_decides_short_latin_text(parser: EmbeddedParser) -> None:
+    assert parser.parse("ok merci", hint_language="fr").language == "fr"
+    assert parser.parse("ok", hint_language="en").language == "en"
+
+
+@pytest.mark.parametrize(("text", "service"), [
+    ("i need a copy of my birth certificate", "birth-certificate-extract"),
+    ("how do I get a birth certficate", "birth-certificate-extract"),  # typo
+    ("extrait d'acte de naissance", "birth-certificate-extract"),
+    ("national id card", "national-id-card"),
+])
+def test_service_matching_in_every_language_with_typos(
+    parser: EmbeddedParser, text: str, service: str
+) -> None:
+    result = parser.parse(text)
+    assert service in {result.service_id, *(a.service_id for a in result.alternatives)}
+
+
+def test_region_entities_carry_catalogue_codes(parser: EmbeddedParser) -> None:
+    found = {e.value for e in parser.parse("is there a clinic in kolda or in thies").entities}
+    assert {"KLD", "THS"} <= found or {"KLD-KOLDA", "THS-THIES"} & found
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("I want to kill myself", "psychosocial"),
+    ("je veux mourir", "psychosocial"),
+    ("my husband beats me every night", "safety"),
+    ("ils veulent me tuer", "safety"),
+    ("ولدي فاقد الوعي", "health"),
+    ("she is bleeding a lot", "health"),
+])
+def test_emergencies_are_caught(parser: EmbeddedParser, text: str, topic: str) -> None:
+    result = parser.parse(text)
+    assert (result.intent, result.topic) == ("emergency", topic)
+
+
+def test_lexicon_leaves_questions_about_past_events_to_the_classifier() -> None:
+    assert emergency.detect(normalize("I was trafficked last year, is there help?")) is None
+    assert emergency.detect(normalize("the school is far from the hospital")) is None
+
+
+def test_clear_out_of_scope_is_rejected(parser: EmbeddedParser) -> None:
+    assert parser.parse("who will win the champions league this year").intent == "out_of_scope"
+
+
+def test_parser_is_safe_to_share_between_threads(parser: EmbeddedParser) -> None:
+    texts = ["where is the clinic", "je cherche du travail", "بغيت نسجل ولدي فالمدرسة",
+             "how much is the ID card", "merci", "I want to talk to a person"] * 5
+    sequential = [parser.parse(t) for t in texts]
+    with ThreadPoolExecutor(4) as pool:
+        concurrent = list(pool.map(parser.parse, texts))
+    assert concurrent == sequential
+
+
+def test_model_is_cached_by_data_and_code(
+    model: Model, nlu_cache: Path, embedder: Embedder, tmp_path: Path
+) -> None:
+    assert (nlu_cache / f"model-{model.fingerprint}.joblib").exists()
+    assert model.fingerprint == fingerprint(NLU_DATA)
+    again = load_or_train(NLU_DATA, nlu_cache, embedder)
+    assert again.fingerprint == model.fingerprint
+    changed = tmp_path / "data"
+    (changed / "en").mkdir(parents=True)
+    (changed / "en" / "x.yml").write_text(
+        'version: "3.1"\nnlu:\n- intent: greet\n  examples: |\n    - hi\n', "utf-8")
+    assert fingerprint(changed) != model.fingerprint
+
+
+def test_nlu_parse_command_reads_lines_and_writes_json_lines(
+    model: Model, nlu_cache: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "NLU_CACHE_DIR": str(nlu_cache), "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    subprocess.run([str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True)
+    lines = "where can i get my ID card\nje veux parler à quelqu'un\n\nشكرا\n"
+    result = subprocess.run([str(BIN), "nlu", "parse"], input=lines.encode("utf-8"), env=env,
+                            capture_output=True, timeout=120, check=False)
+    assert result.returncode == 0, result.stderr.decode()
+    rows = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
+    assert len(rows) == 4
+    for row in rows:
+        assert {"text", "language", "intent", "confidence", "topic", "service_id"} <= set(row)
+    assert rows[1]["text"] == "je veux parler à quelqu'un" and rows[1]["language"] == "fr"
+    assert rows[2]["intent"] == "out_of_scope" and rows[3]["language"] == "ar"
