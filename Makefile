@@ -4,7 +4,7 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench install clean
+.PHONY: run test lint typecheck pytest bench bench-rasa install clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,13 @@ test: lint typecheck pytest
 
 bench: $(STAMP)
 	$(BIN)/python -m benchmarks.catalog
+	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.nlu
+
+# Embedded engine vs Rasa 3.6 DIET (not part of `make test`): installs Rasa into its own
+# virtualenv .venv-rasa once (about 3 minutes), then trains, serves and evaluates both.
+bench-rasa: $(STAMP)
+	test -x .venv-rasa/bin/rasa || RASA_VENV=.venv-rasa PYTHON=$(PYTHON) bash ../shared/rasa/install_rasa.sh
+	RASA_VENV=.venv-rasa $(BIN)/python -m benchmarks.vs_rasa
 
 clean:
 	rm -rf $(VENV) var .mypy_cache .pytest_cache .ruff_cache

@@ -32,6 +32,7 @@ from sklearn.svm import LinearSVC
 from nlu import emergency
 from nlu.data import TrainingData, data_files
 from nlu.language import LanguageModel
+from nlu.linear import CalibratedLinear, SparseFeatures
 from nlu.matcher import RegionGazetteer, ServiceMatcher
 from nlu.normalize import normalize
 from nlu.types import NO_TOPIC, UNKNOWN, ParseResult
@@ -42,7 +43,7 @@ OUT_OF_SCOPE_THRESHOLD = 0.3  # chosen by cross-validation on the training data
 EMERGENCY_FLOOR = 0.15  # recall first: chosen by cross-validation, lexicon off
 STRONG_MATCH = 0.9  # a message that names a service this clearly is about it
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
-_CODE = ("engine.py", "normalize.py", "language.py", "data.py")
+_CODE = ("engine.py", "normalize.py", "language.py", "data.py", "linear.py")
 
 
 class Embedder:
@@ -92,9 +93,9 @@ def _vectorizer() -> FeatureUnion:
 class Model:
     """The trained classifiers; immutable after training."""
 
-    vectorizer: FeatureUnion
-    intent: CalibratedClassifierCV
-    topic: CalibratedClassifierCV
+    features: SparseFeatures
+    intent: CalibratedLinear
+    topic: CalibratedLinear
     language: LanguageModel
     fingerprint: str
 
@@ -104,15 +105,15 @@ def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Mode
     intents = [e.intent for e in data.examples]
     topics = [e.topic or NO_TOPIC for e in data.examples]
     vectorizer = _vectorizer().fit(texts)
-    features = _features(vectorizer, texts, embedder.encode([e.text for e in data.examples]))
+    embeddings = embedder.encode([e.text for e in data.examples])
+    features = hstack([vectorizer.transform(texts), csr_matrix(embeddings)]).tocsr()
+    sparse = SparseFeatures.from_union(vectorizer)
     return Model(
-        vectorizer, _classifier().fit(features, intents), _classifier().fit(features, topics),
+        sparse,
+        CalibratedLinear.from_sklearn(_classifier().fit(features, intents), sparse.size),
+        CalibratedLinear.from_sklearn(_classifier().fit(features, topics), sparse.size),
         LanguageModel.train(texts, [e.language for e in data.examples]), fingerprint,
     )
-
-
-def _features(vectorizer: FeatureUnion, normalized: Sequence[str], embeddings: np.ndarray) -> Any:
-    return hstack([vectorizer.transform(normalized), csr_matrix(embeddings)]).tocsr()
 
 
 def fingerprint(*folders: Path) -> str:
@@ -161,9 +162,9 @@ class EmbeddedParser:
         language = self.model.language.identify(normalized, hint_language)
         if language == UNKNOWN and not normalized:
             return ParseResult(text, UNKNOWN, "out_of_scope", 1.0)
-        features = _features(self.model.vectorizer, [normalized], self.embedder.encode([text]))
-        intents = _ranking(self.model.intent, features)
-        topics = _ranking(self.model.topic, features)
+        sparse, dense = self.model.features.row(normalized), self.embedder.encode([text])[0]
+        intents = _ranking(self.model.intent.predict_proba(sparse, dense), self.model.intent)
+        topics = _ranking(self.model.topic.predict_proba(sparse, dense), self.model.topic)
         intent, confidence = intents[0]
         predicted_topic, topic_confidence = topics[0]
         hit = emergency.detect(normalized)
@@ -194,7 +195,6 @@ class EmbeddedParser:
         )
 
 
-def _ranking(classifier: CalibratedClassifierCV, features: Any) -> list[tuple[str, float]]:
-    probabilities = classifier.predict_proba(features)[0]
+def _ranking(probabilities: np.ndarray, classifier: CalibratedLinear) -> list[tuple[str, float]]:
     order = np.argsort(probabilities)[::-1]
-    return [(str(classifier.classes_[i]), float(probabilities[i])) for i in order]
+    return [(str(classifier.classes[i]), float(probabilities[i])) for i in order]

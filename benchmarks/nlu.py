@@ -1,0 +1,127 @@
+"""NLU benchmark: evaluation against the targets, training, load, latency and memory.
+
+Run with `make bench`. Writes benchmarks/results/nlu.json.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import platform
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from datetime import date
+from pathlib import Path
+from typing import Any
+
+from bot.nlu_setup import NLU_DATA, NLU_TESTS, CatalogIndex, embedded_parser
+from bot.settings import PROJECT_ROOT, Settings
+from nlu import evaluate
+from nlu.data import load, load_tests
+from nlu.engine import Embedder, train
+from services_catalog import files
+from services_catalog.repository import service_terms
+from services_catalog.validation import Rules
+
+RESULTS = Path(__file__).resolve().parent / "results" / "nlu.json"
+TARGETS = {"intent_accuracy_per_language": 0.92, "topic_accuracy": 0.90,
+           "language_id_3_words": 0.98, "emergency_recall": 1.0, "out_of_scope_rejection": 0.90,
+           "parse_p50_ms": 2, "parse_p99_ms": 20, "training_s": 10, "model_load_s": 1,
+           "rss_mb": 200}
+
+
+def catalog_index() -> CatalogIndex:
+    report = files.load(PROJECT_ROOT / "services_catalog" / "data", Rules(today=date.today()))
+    assert report.catalog is not None, str(report)
+    terms = [t for s in report.catalog.services if s.status == "active"
+             for t in service_terms(s.id, s.category, s.model_dump(mode="json"))]
+    return CatalogIndex(tuple(terms), report.catalog.regions)
+
+
+def _percentile(samples: list[float], q: float) -> float:
+    ordered = sorted(samples)
+    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 3)
+
+
+def _load_and_memory(cache: Path) -> dict[str, float]:
+    """Model load time and peak RSS, in a fresh process that loads and parses once."""
+    script = (
+        "import json, resource, time\n"
+        "from pathlib import Path\n"
+        "from benchmarks.nlu import catalog_index\n"
+        "from bot.nlu_setup import embedded_parser\n"
+        "from bot.settings import Settings\n"
+        "start = time.perf_counter()\n"
+        f"settings = Settings(_env_file=None, nlu_cache_dir=Path({str(cache)!r}))\n"
+        "parser = embedded_parser(settings, catalog_index())\n"
+        "parser.parse('where is the clinic')\n"
+        "elapsed = time.perf_counter() - start\n"
+        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "print(json.dumps({'model_load_and_first_parse_s': round(elapsed, 3), 'rss_mb': rss}))\n"
+    )
+    output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,
+                            check=True, cwd=PROJECT_ROOT, env={**os.environ,
+                                                               "OMP_NUM_THREADS": "1"})
+    result: dict[str, float] = json.loads(output.stdout.strip().splitlines()[-1])
+    return result
+
+
+def main() -> None:
+    training_data = load(NLU_DATA)
+    started = time.perf_counter()
+    embedder = Embedder()
+    model = train(training_data, embedder)
+    training_s = round(time.perf_counter() - started, 2)
+    with tempfile.TemporaryDirectory() as folder:
+        cache = Path(folder)
+        settings = Settings(_env_file=None, nlu_cache_dir=cache)  # type: ignore[call-arg]
+        index = catalog_index()
+        parser = embedded_parser(settings, index, Embedder())  # trains into the cache once
+        memory = _load_and_memory(cache)
+        model_mb = round(sum(p.stat().st_size for p in cache.glob("*.joblib")) / 1e6, 1)
+    test = load_tests(NLU_TESTS)
+    latencies = []
+    for example in test.examples:
+        begin = time.perf_counter()
+        parser.parse(example.text)
+        latencies.append((time.perf_counter() - begin) * 1000)
+    held_out = evaluate.held_out(parser, test)
+
+    def make(subset: Any) -> Any:
+        return embedded_parser(settings, index, embedder, train(subset, embedder))
+
+    cross = evaluate.cross_validate(training_data, make, folds=5)
+    summary = {k: v for k, v in held_out.items()
+               if k not in ("intents", "topics", "confusion", "misclassified")}
+    report = {
+        "benchmark": "nlu",
+        "training_examples": len(training_data.examples),
+        "held_out_examples": len(test.examples),
+        "held_out": summary,
+        "cross_validation": {k: v for k, v in cross.items()
+                             if k not in ("intents", "topics", "confusion", "misclassified")},
+        "held_out_per_intent": held_out["intents"],
+        "held_out_per_topic": held_out["topics"],
+        "parse_ms": {"p50": _percentile(latencies, 0.5), "p99": _percentile(latencies, 0.99),
+                     "messages": len(latencies)},
+        "training_s": training_s,
+        **memory,
+        "model_size_mb": model_mb,
+        "fingerprint": model.fingerprint,
+        "peak_rss_benchmark_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
+        "targets": TARGETS,
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "date": date.today().isoformat(),
+    }
+    RESULTS.parent.mkdir(parents=True, exist_ok=True)
+    RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
+    print(json.dumps({k: report[k] for k in ("held_out", "parse_ms", "training_s",
+                                              "model_load_and_first_parse_s", "rss_mb")},
+                     indent=2))
+
+
+if __name__ == "__main__":
+    main()
