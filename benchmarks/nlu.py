@@ -17,14 +17,18 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from bot.nlu_setup import NLU_DATA, NLU_TESTS, CatalogIndex, embedded_parser
+from bot.nlu_setup import (
+    NLU_DATA,
+    NLU_TESTS,
+    CatalogIndex,
+    catalog_index_from_files,
+    embedded_parser,
+)
 from bot.settings import PROJECT_ROOT, Settings
 from nlu import evaluate
 from nlu.data import load, load_tests
-from nlu.engine import Embedder, train
-from services_catalog import files
-from services_catalog.repository import service_terms
-from services_catalog.validation import Rules
+from nlu.embeddings import Embedder
+from nlu.training import train
 
 RESULTS = Path(__file__).resolve().parent / "results" / "nlu.json"
 TARGETS = {"intent_accuracy_per_language": 0.92, "topic_accuracy": 0.90,
@@ -33,12 +37,11 @@ TARGETS = {"intent_accuracy_per_language": 0.92, "topic_accuracy": 0.90,
            "rss_mb": 200}
 
 
+CATALOG = PROJECT_ROOT / "services_catalog" / "data"
+
+
 def catalog_index() -> CatalogIndex:
-    report = files.load(PROJECT_ROOT / "services_catalog" / "data", Rules(today=date.today()))
-    assert report.catalog is not None, str(report)
-    terms = [t for s in report.catalog.services if s.status == "active"
-             for t in service_terms(s.id, s.category, s.model_dump(mode="json"))]
-    return CatalogIndex(tuple(terms), report.catalog.regions)
+    return catalog_index_from_files(CATALOG)
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -51,15 +54,17 @@ def _load_and_memory(cache: Path) -> dict[str, float]:
     script = (
         "import json, resource, time\n"
         "from pathlib import Path\n"
-        "from benchmarks.nlu import catalog_index\n"
-        "from bot.nlu_setup import embedded_parser\n"
+        "from bot.nlu_setup import catalog_index_from_files, embedded_parser\n"
         "from bot.settings import Settings\n"
         "start = time.perf_counter()\n"
         f"settings = Settings(_env_file=None, nlu_cache_dir=Path({str(cache)!r}))\n"
-        "parser = embedded_parser(settings, catalog_index())\n"
+        f"index = catalog_index_from_files(Path({str(CATALOG)!r}))\n"
+        "parser = embedded_parser(settings, index)\n"
         "parser.parse('where is the clinic')\n"
         "elapsed = time.perf_counter() - start\n"
         "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        "import sys\n"
+        "assert not any(m.startswith('sklearn') for m in sys.modules)\n"
         "print(json.dumps({'model_load_and_first_parse_s': round(elapsed, 3), 'rss_mb': rss}))\n"
     )
     output = subprocess.run([sys.executable, "-c", script], capture_output=True, text=True,

@@ -35,9 +35,11 @@ from bot.nlu_setup import NLU_DATA, NLU_TESTS, CatalogIndex, embedded_parser
 from bot.settings import PROJECT_ROOT, Settings
 from nlu import evaluate
 from nlu.data import TrainingData, load, load_tests
-from nlu.engine import EmbeddedParser, Embedder, fingerprint, train
+from nlu.embeddings import Embedder
+from nlu.engine import EmbeddedParser, fingerprint
 from nlu.rasa_backend import BACKEND, RasaParser
 from nlu.rasa_export import CONFIG_FILE, NLU_FILE, export_rasa
+from nlu.training import train
 from nlu.types import LANGUAGES, Parser
 from services_catalog import files
 from services_catalog.repository import service_terms
@@ -431,7 +433,7 @@ def main() -> None:
         "held_out_examples": len(test.examples),
         "embedded": embedded,
         "rasa": rasa,
-        "rasa_project": str(RASA_PROJECT.relative_to(PROJECT_ROOT)),
+        "rasa_project": os.path.relpath(RASA_PROJECT, PROJECT_ROOT),
         "rasa_config": (RASA_PROJECT / CONFIG_FILE).read_text("utf-8"),
         "live_test": live,
         "notes": "Rasa results go through nlu.rasa_backend.RasaParser (unknown intents and "
@@ -445,7 +447,7 @@ def main() -> None:
     report["table"] = markdown
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
-    print(f"\nwritten {RESULTS.relative_to(PROJECT_ROOT)}; live test: {live['summary']}\n")
+    print(f"\nwritten {os.path.relpath(RESULTS, PROJECT_ROOT)}; live test: {live['summary']}\n")
     print(markdown)
     if not live["passed"]:
         raise SystemExit(f"{LIVE_TEST} failed against the live Rasa server")

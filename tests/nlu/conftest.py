@@ -2,18 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 
-from bot.nlu_setup import NLU_DATA, CatalogIndex, region_variants
+from bot.nlu_setup import NLU_DATA, CatalogIndex, catalog_index_from_files, region_variants
 from nlu.data import load
-from nlu.engine import EmbeddedParser, Embedder, Model, load_or_train
+from nlu.embeddings import Embedder
+from nlu.engine import EmbeddedParser, load_or_train
 from nlu.matcher import RegionGazetteer, ServiceMatcher
-from services_catalog import files
-from services_catalog.repository import service_terms
-from services_catalog.validation import Rules
+from nlu.model import Model
 from tests.conftest import PROJECT
 
 
@@ -34,11 +32,7 @@ def model(nlu_cache: Path, embedder: Embedder) -> Model:
 
 @pytest.fixture(scope="session")
 def catalog_index() -> CatalogIndex:
-    report = files.load(PROJECT / "services_catalog" / "data", Rules(today=date(2026, 11, 22)))
-    assert report.catalog is not None
-    terms = [t for s in report.catalog.services if s.status == "active"
-             for t in service_terms(s.id, s.category, s.model_dump(mode="json"))]
-    return CatalogIndex(tuple(terms), report.catalog.regions)
+    return catalog_index_from_files(PROJECT / "services_catalog" / "data")
 
 
 @pytest.fixture(scope="session")

@@ -13,7 +13,9 @@ from hypothesis import strategies as st
 
 from bot.nlu_setup import NLU_DATA
 from nlu import emergency
-from nlu.engine import EmbeddedParser, Embedder, Model, fingerprint, load_or_train
+from nlu.embeddings import Embedder
+from nlu.engine import EmbeddedParser, fingerprint, load_or_train
+from nlu.model import Model
 from nlu.normalize import normalize
 from nlu.types import INTENTS, LANGUAGES, TOPICS, UNKNOWN, ParseResult
 

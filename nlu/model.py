@@ -1,0 +1,18 @@
+"""The trained model: plain arrays and vocabularies, immutable, shared by all handlers."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+from nlu.features import SparseFeatures
+from nlu.language import LanguageModel
+from nlu.linear import CalibratedLinear
+
+
+@dataclass(frozen=True)
+class Model:
+    features: SparseFeatures
+    intent: CalibratedLinear
+    topic: CalibratedLinear
+    language: LanguageModel
+    fingerprint: str

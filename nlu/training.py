@@ -1,0 +1,60 @@
+"""Training the embedded engine (scikit-learn is needed here only, not for parsing)."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from scipy.sparse import csr_matrix, hstack
+from sklearn.calibration import CalibratedClassifierCV
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.naive_bayes import MultinomialNB
+from sklearn.svm import LinearSVC
+
+from nlu.data import TrainingData
+from nlu.embeddings import Embedder
+from nlu.features import SparseFeatures
+from nlu.language import LanguageModel
+from nlu.linear import CalibratedLinear
+from nlu.model import Model
+from nlu.normalize import normalize
+from nlu.types import NO_TOPIC
+
+
+def _classifier() -> CalibratedClassifierCV:
+    return CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid")
+
+
+def _vectorizers() -> list[TfidfVectorizer]:
+    return [
+        TfidfVectorizer(analyzer="char_wb", ngram_range=(2, 4), sublinear_tf=True, min_df=2),
+        TfidfVectorizer(analyzer="word", ngram_range=(1, 2), sublinear_tf=True,
+                        token_pattern=r"\w+"),
+    ]
+
+
+def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Model:
+    """Intent, topic and language models from the training data (a few seconds)."""
+    texts = [normalize(e.text) for e in data.examples]
+    vectorizers = [v.fit(texts) for v in _vectorizers()]
+    embeddings = embedder.encode([e.text for e in data.examples])
+    features = hstack([*(v.transform(texts) for v in vectorizers), csr_matrix(embeddings)]).tocsr()
+    sparse = SparseFeatures.of(vectorizers)
+    intents = [e.intent for e in data.examples]
+    topics = [e.topic or NO_TOPIC for e in data.examples]
+    return Model(
+        sparse,
+        CalibratedLinear.from_sklearn(_classifier().fit(features, intents), sparse.size),
+        CalibratedLinear.from_sklearn(_classifier().fit(features, topics), sparse.size),
+        train_language(texts, [e.language for e in data.examples]),
+        fingerprint,
+    )
+
+
+def train_language(texts: Sequence[str], languages: Sequence[str]) -> LanguageModel:
+    """Naive Bayes over character n-grams for Latin-script text (en vs fr)."""
+    latin = [(t, lang) for t, lang in zip(texts, languages, strict=True) if lang != "ar"]
+    vectorizer = TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4), sublinear_tf=True)
+    model = MultinomialNB(alpha=0.1).fit(vectorizer.fit_transform([t for t, _ in latin]),
+                                         [lang for _, lang in latin])
+    return LanguageModel(SparseFeatures.of([vectorizer]), tuple(str(c) for c in model.classes_),
+                         model.class_log_prior_, model.feature_log_prob_.T.copy())

@@ -1,0 +1,75 @@
+"""The numpy prediction path gives what scikit-learn would, without importing it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+
+import numpy as np
+from hypothesis import given, settings
+from hypothesis import strategies as st
+from scipy.sparse import csr_matrix, hstack
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from bot.nlu_setup import NLU_DATA, NLU_TESTS
+from nlu.data import load, load_tests
+from nlu.embeddings import Embedder
+from nlu.features import Analyzer, SparseFeatures
+from nlu.linear import CalibratedLinear
+from nlu.normalize import normalize
+from nlu.training import _classifier, _vectorizers, train_language
+from tests.conftest import PROJECT
+
+CORPUS = ["où est la clinique ?", "where is  the clinic", "فين كاين السبيطار", "a", "",
+          "R-2026-000123 ok!!", "jveu   parler a qqn", "école école école"]
+
+
+@settings(max_examples=200, deadline=None)
+@given(st.text(max_size=60))
+def test_analyzers_match_sklearn(text: str) -> None:
+    for vectorizer in [*_vectorizers(), TfidfVectorizer(analyzer="char_wb", ngram_range=(1, 4))]:
+        assert Analyzer.of(vectorizer)(text) == vectorizer.build_analyzer()(text)
+
+
+def test_sparse_rows_match_transform() -> None:
+    vectorizers = [v.fit(CORPUS) for v in _vectorizers()]
+    features = SparseFeatures.of(vectorizers)
+    for text in [*CORPUS, "la clinique where", "nothing known here"]:
+        dense = hstack([v.transform([text]) for v in vectorizers]).toarray()[0]
+        indices, values = features.row(text)
+        expected = np.zeros(features.size)
+        expected[indices] = values
+        assert np.allclose(dense, expected)
+
+
+def test_calibrated_linear_and_language_model_match_sklearn(embedder: Embedder) -> None:
+    examples = load(NLU_DATA).examples
+    texts = [normalize(e.text) for e in examples]
+    vectorizers = [v.fit(texts) for v in _vectorizers()]
+    matrix = hstack([*(v.transform(texts) for v in vectorizers),
+                     csr_matrix(embedder.encode([e.text for e in examples]))]).tocsr()
+    fitted = _classifier().fit(matrix, [e.topic or "none" for e in examples])
+    sparse = SparseFeatures.of(vectorizers)
+    fast = CalibratedLinear.from_sklearn(fitted, sparse.size)
+    held_out = load_tests(NLU_TESTS).examples[:60]
+    normalized = [normalize(e.text) for e in held_out]
+    embedded = embedder.encode([e.text for e in held_out])
+    expected = fitted.predict_proba(hstack([*(v.transform(normalized) for v in vectorizers),
+                                            csr_matrix(embedded)]).tocsr())
+    mine = np.stack([fast.predict_proba(sparse.row(t), embedded[i])
+                     for i, t in enumerate(normalized)])
+    assert np.abs(mine - expected).max() < 1e-6
+
+    language = train_language(texts, [e.language for e in examples])
+    assert set(language.classes) == {"en", "fr"}
+    assert language.identify(normalize("je voudrais savoir ou se trouve le bureau")) == "fr"
+    assert language.identify(normalize("i would like to know where the office is")) == "en"
+
+
+def test_parsing_imports_neither_sklearn_nor_scipy() -> None:
+    code = ("import sys\n"
+            "import nlu.engine, nlu.features, nlu.linear, nlu.language, bot.nlu_setup\n"
+            "print(sorted(m for m in sys.modules if m.split('.')[0] in ('sklearn', 'scipy')))")
+    result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                            cwd=PROJECT, check=True)
+    assert result.stdout.strip() == "[]"
