@@ -1,4 +1,4 @@
-"""The embedded NLU engine: train once, then parse in about a millisecond.
+"""The embedded NLU engine: train once in seconds, then parse in a few milliseconds.
 
 Features are character and word n-grams of the normalised text plus multilingual sentence
 embeddings (Google USE v3, numpy only); linear SVMs with calibrated probabilities (sigmoid,
@@ -50,9 +50,6 @@ def fingerprint(*folders: Path) -> str:
 
 def load_or_train(data_folder: Path, cache: Path, embedder: Embedder) -> Model:
     """The cached model for this data and code, training and caching it if needed."""
-    from nlu import data as nlu_data
-    from nlu.training import train  # sklearn is imported only when training
-
     key = fingerprint(data_folder)
     path = cache / f"model-{key}.joblib"
     if path.exists():
@@ -61,7 +58,10 @@ def load_or_train(data_folder: Path, cache: Path, embedder: Embedder) -> Model:
             return model
         except Exception:
             log.warning("the cached NLU model could not be read; training again", exc_info=True)
-    model = train(nlu_data.load(data_folder), embedder, key)
+    from nlu.data import load
+    from nlu.training import train  # sklearn and scipy are imported only to train
+
+    model = train(load(data_folder), embedder, key)
     cache.mkdir(parents=True, exist_ok=True)
     temporary = path.with_suffix(".tmp")
     joblib.dump(model, temporary)
