@@ -31,7 +31,14 @@ from typing import Any
 import httpx
 import joblib
 
-from bot.nlu_setup import NLU_DATA, NLU_TESTS, CatalogIndex, embedded_parser
+from benchmarks import PEAK_RSS_MB
+from bot.nlu_setup import (
+    NLU_DATA,
+    NLU_TESTS,
+    CatalogIndex,
+    catalog_index_from_files,
+    embedded_parser,
+)
 from bot.settings import PROJECT_ROOT, Settings
 from nlu import evaluate
 from nlu.data import TrainingData, load, load_tests
@@ -41,9 +48,6 @@ from nlu.rasa_backend import BACKEND, RasaParser
 from nlu.rasa_export import CONFIG_FILE, NLU_FILE, export_rasa
 from nlu.training import train
 from nlu.types import LANGUAGES, Parser
-from services_catalog import files
-from services_catalog.repository import service_terms
-from services_catalog.validation import Rules
 
 RESULTS = Path(__file__).resolve().parent / "results" / "vs_rasa.json"
 RASA_VENV = PROJECT_ROOT / os.environ.get("RASA_VENV", ".venv-rasa")
@@ -66,14 +70,12 @@ class BenchmarkError(RuntimeError):
     """A step of the benchmark failed; the message says which and why."""
 
 
+CATALOG = PROJECT_ROOT / "services_catalog" / "data"
+
+
 def catalog_index() -> CatalogIndex:
     """The bundled catalogue's search terms and regions (no database needed)."""
-    report = files.load(PROJECT_ROOT / "services_catalog" / "data", Rules(today=date.today()))
-    if report.catalog is None:
-        raise BenchmarkError(f"the bundled catalogue does not load: {report}")
-    terms = [t for s in report.catalog.services if s.status == "active"
-             for t in service_terms(s.id, s.category, s.model_dump(mode="json"))]
-    return CatalogIndex(tuple(terms), report.catalog.regions)
+    return catalog_index_from_files(CATALOG)
 
 
 def _percentile(samples: list[float], q: float) -> float:
@@ -119,17 +121,20 @@ def _embedded_start(cache: Path) -> dict[str, float]:
         "started = time.perf_counter()\n"
         "import json, resource\n"
         "from pathlib import Path\n"
-        "from bot.nlu_setup import embedded_parser\n"
+        "from bot.nlu_setup import NLU_DATA, catalog_index_from_files, embedded_parser\n"
         "from bot.settings import Settings\n"
         "imports_s = time.perf_counter() - started\n"
-        "from benchmarks.vs_rasa import catalog_index\n"
-        "index = catalog_index()  # in the bot this comes from the database\n"
-        f"settings = Settings(_env_file=None, nlu_cache_dir=Path({str(cache)!r}))\n"
+        "from nlu.engine import fingerprint\n"
+        "cache = Path(" + repr(str(cache)) + ")\n"
+        "if not (cache / f'model-{fingerprint(NLU_DATA)}.joblib').exists():\n"
+        "    raise SystemExit('no cached model for this code and data: did nlu/ change?')\n"
+        "index = catalog_index_from_files(Path(" + repr(str(CATALOG)) + "))  # the bot: database\n"
+        "settings = Settings(_env_file=None, nlu_cache_dir=cache)\n"
         "start = time.perf_counter()\n"
         "parser = embedded_parser(settings, index)\n"
         f"parser.parse({FIRST_MESSAGE!r})\n"
         "load_s = time.perf_counter() - start\n"
-        "rss = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024\n"
+        f"rss = {PEAK_RSS_MB}\n"
         "print(json.dumps({'load_and_first_parse_s': round(load_s, 3),\n"
         "                  'imports_s': round(imports_s, 3), 'peak_rss_mb': round(rss, 1)}))\n"
     )
