@@ -18,6 +18,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
+from benchmarks import percentile
 from bot import database
 from services_catalog import files, repository, synthetic, yaml_format
 from services_catalog.db import create_engine, session_factory
@@ -38,11 +39,6 @@ def _document() -> dict[str, Any]:
     for service in document["services"]:
         service["description"] = {lang: f"{FILLER} [{lang}]" for lang in ("en", "fr", "ar")}
     return document
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))]
 
 
 async def _import_and_query(url: str, path: Path) -> dict[str, Any]:
@@ -80,8 +76,8 @@ async def _import_and_query(url: str, path: Path) -> dict[str, Any]:
         "reimport_unchanged_s": round(reimported - imported, 3),
         "query_category_region": {
             "queries": QUERIES,
-            "p50_ms": round(_percentile(latencies, 0.50), 3),
-            "p99_ms": round(_percentile(latencies, 0.99), 3),
+            "p50_ms": percentile(latencies, 0.50),
+            "p99_ms": percentile(latencies, 0.99),
             "max_ms": round(max(latencies), 3),
             "mean_results": round(statistics.mean(sizes), 1),
         },

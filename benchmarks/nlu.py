@@ -17,7 +17,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any
 
-from benchmarks import PEAK_RSS_MB
+from benchmarks import PEAK_RSS_MB, percentile
 from bot.nlu_setup import (
     NLU_DATA,
     NLU_TESTS,
@@ -43,11 +43,6 @@ CATALOG = PROJECT_ROOT / "services_catalog" / "data"
 
 def catalog_index() -> CatalogIndex:
     return catalog_index_from_files(CATALOG)
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 3)
 
 
 def _load_and_memory(cache: Path) -> dict[str, float]:
@@ -111,7 +106,7 @@ def main() -> None:
                              if k not in ("intents", "topics", "confusion", "misclassified")},
         "held_out_per_intent": held_out["intents"],
         "held_out_per_topic": held_out["topics"],
-        "parse_ms": {"p50": _percentile(latencies, 0.5), "p99": _percentile(latencies, 0.99),
+        "parse_ms": {"p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
                      "messages": len(latencies)},
         "training_s": training_s,
         **memory,

@@ -31,12 +31,12 @@ from typing import Any
 import httpx
 import joblib
 
-from benchmarks import PEAK_RSS_MB
+from benchmarks import PEAK_RSS_MB, percentile
+from benchmarks.nlu import CATALOG, catalog_index
 from bot.nlu_setup import (
     NLU_DATA,
     NLU_TESTS,
     CatalogIndex,
-    catalog_index_from_files,
     embedded_parser,
 )
 from bot.settings import PROJECT_ROOT, Settings
@@ -70,21 +70,8 @@ class BenchmarkError(RuntimeError):
     """A step of the benchmark failed; the message says which and why."""
 
 
-CATALOG = PROJECT_ROOT / "services_catalog" / "data"
-
-
-def catalog_index() -> CatalogIndex:
-    """The bundled catalogue's search terms and regions (no database needed)."""
-    return catalog_index_from_files(CATALOG)
-
-
-def _percentile(samples: list[float], q: float) -> float:
-    ordered = sorted(samples)
-    return round(ordered[min(len(ordered) - 1, round(q * (len(ordered) - 1)))], 3)
-
-
 def _latency(samples: list[float]) -> dict[str, float]:
-    return {"p50": _percentile(samples, 0.50), "p99": _percentile(samples, 0.99),
+    return {"p50": percentile(samples, 0.50), "p99": percentile(samples, 0.99),
             "max": round(max(samples), 3), "messages": len(samples)}
 
 
