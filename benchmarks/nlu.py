@@ -78,7 +78,7 @@ def main() -> None:
     training_s = round(time.perf_counter() - started, 2)
     with tempfile.TemporaryDirectory() as folder:
         cache = Path(folder)
-        settings = Settings(_env_file=None, nlu_cache_dir=cache)  # type: ignore[call-arg]
+        settings = Settings(_env_file=None, nlu_cache_dir=cache)
         index = catalog_index()
         parser = embedded_parser(settings, index, Embedder())  # trains into the cache once
         memory = _load_and_memory(cache)
