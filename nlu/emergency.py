@@ -27,6 +27,11 @@ _SELF_HARM = [
     r"\b(want to|about to|going to|gonna|will) jump\b", r"\bdisappear forever\b",
     r"\bset (him|her|my)sel\w* on fire\b", r"\bhang (my|him|her)self\b",
     r"\bgoodbye to everyone\b", r"\b(talked|talking|talks) about dying\b",
+    r"\bnever wake up\b", r"\blast message\b", r"\bwon'?t be here tomorrow\b",
+    r"\bgave away (all )?my (things|stuff)\b", r"\bbetter off without me\b",
+    r"\btonight it (stops|ends)\b", r"\bburning my (arm|skin)\b", r"\bwrists?\b",
+    r"\bwalk into the (sea|river)\b", r"\bin heaven\b", r"\bdon'?t look for me\b",
+    r"\ba burden to\b", r"\bsee the sunrise\b", r"\bedge of the (well|bridge|roof)\b",
     # fr
     r"\b(me|se) (tuer|suicider|pendre|faire du mal)\b", r"\bmettre fin a (mes jours|ma vie)\b",
     r"\ben finir\b", r"(veux|veut|veu|ve|vx|envie de|mieux vaut) mourir\b",
@@ -35,6 +40,10 @@ _SELF_HARM = [
     r"\bavale toutes mes\b", r"\bpersonne (va|ne va) me regretter\b", r"\badieu a tout le monde\b",
     r"\bdisparaitre pour toujours\b", r"\bfatigue de vivre\b", r"\bj'?arrete tout\b",
     r"\bs'immoler\b", r"\bparlait de mourir\b", r"\bbegg dee\b",
+    r"\bjamais me reveiller\b", r"\bdernier message\b", r"\bdites a ma mere\b", r"\bau ciel\b",
+    r"\bdonne toutes mes affaires\b", r"\bmieux sans moi\b", r"\bca s'arrete\b",
+    r"\bbrule le bras\b", r"\bpoignets?\b", r"\bmarcher dans la mer\b", r"\bme cherchez plus\b",
+    r"\bfardeau\b", r"\blever du soleil\b", r"\bbord du puits\b", r"\bdama sonn\b",
     # ar
     r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
     r"(بدي|ابي|عايز|بغيت|باغي) (اموت|موت|نموت)",
@@ -43,6 +52,9 @@ _SELF_HARM = [
     r"سبب (نبقى|ابقى) حي", r"رساله الوداع", r"احتمل الحياه", r"انهي كل شيء", r"لو مت",
     r"نلوح راسي", r"(نشنق|اشنق)", r"(ساقفز|اقفز|نقفز|نطيش راسي)", r"نجرح (راسي|روحي|نفسي)",
     r"ودع الجميع", r"اختفي من", r"يتحدث عن الموت",
+    r"نسالي مع هاد الدنيا", r"عبء علي", r"نختفي", r"لا استيقظ", r"رسالتي الاخيره", r"قولوا لامي",
+    r"في السماء", r"وزعت اغراضي", r"افضل بدوني", r"ينتهي كل شيء", r"دوا الطوبات", r"نحرق يدي",
+    r"معصمي", r"ندخل للبحر", r"لا تبحثوا عني", r"شروق الشمس", r"راسي بالحيط",
     # wolof / latin darija
     r"\bbeugouma dund\b", r"\bbghit nmout\b",
 ]
@@ -62,6 +74,9 @@ _VIOLENCE = [
     r"\bforce me to\b", r"\bkeeping me in\b", r"\b(want|going) to hurt me\b",
     r"\blocks me inside\b", r"\b(chasing|following) me\b", r"\bstabbing\b",
     r"\bburn(ed|t) (my|our) house\b", r"\bcan'?t go out\b",
+    r"\bmachetes?\b", r"\bwith guns\b", r"\bsold me\b", r"\btook (her|him) in a car\b",
+    r"\btake our phones\b", r"\bmy last night\b", r"\bgrabbed my (son|daughter|child)\b",
+    r"\bwork the streets\b", r"\bpetrol\b", r"\bburn the house\b",
     # fr
     r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
     r"\bme laiss\w* pas (partir|sortir)\b",
@@ -75,6 +90,10 @@ _VIOLENCE = [
     r"\b(ils|on) me (suivent|suit|poursui\w*)\b", r"\bme poursuivent\b", r"\bpeux pas sortir\b",
     r"\bme force a\b", r"\bcachee?\b.*\bils sont\b", r"\bme gardent\b",
     r"\bbrule\w* ma maison\b", r"\bbat sa (femme|fille)\b",
+    r"\bmachettes?\b", r"\bva me finir\b", r"\bavec des armes\b", r"\bm'a vendue?\b",
+    r"\bl'a pris\w* dans une voiture\b", r"\bprennent nos tel", r"\bderniere nuit\b",
+    r"\bcasse la porte\b", r"\battrape mon (fils|enfant|fille)\b", r"\bfaire le trottoir\b",
+    r"\bessence\b.*\bbruler\b",
     # ar
     r"ضرب(ني|وني|تني|ها)", r"(يضرب|كيضرب)", r"اغتصب", r"اعتدا", r"(يقتلو?ني|يقتل امي|رح يقتل)",
     r"سكين", r"مسدس", r"خطف", r"مخطوف", r"محبوس", r"حابسي?ني", r"(انا|راني) محتجز", r"يحتجز",
@@ -84,6 +103,8 @@ _VIOLENCE = [
     r"غصبو?ني", r"(ما خلاونيش|لا استطيع|مانقدرش|ما نقدرش) (نخرج|الخروج|المغادره)", r"دخلت علينا",
     r"يتبعونني", r"كيهددني", r"(مختبئ|مختبيه|مخبيه)", r"(ياذوني|يؤذوني|يأذوني)", r"يقفل علي",
     r"تطاردني", r"حرقوا",
+    r"النجده", r"معاهم سلاح", r"السواطر", r"الساطور", r"باعني", r"اخذها رجل", r"ياخذون هواتفنا",
+    r"اخر ليله", r"البارود", r"يسمحون لي بالخروج", r"شد ولدي", r"بنزين",
 ]
 _MEDICAL = [
     # en
@@ -96,6 +117,10 @@ _MEDICAL = [
     r"\bbody is burning\b", r"\bcan'?t move my\b", r"\bemergency\b", r"\bhaving a fit\b",
     r"\beyes roll", r"\bcollapsed\b", r"\bno pulse\b", r"\bpeople are dying\b",
     r"\bburning with fever\b", r"\bblood (won'?t|doesn'?t|will not) stop\b", r"\bdrown",
+    r"\blips (are )?turning blue\b", r"\bfoam\b", r"\bblood keeps\b", r"\bscorpion\b",
+    r"\bboiling water\b", r"\bpesticide\b", r"\bneck is stiff\b", r"\bcan'?t feel my\b",
+    r"\bwords come out wrong\b", r"\bturning black\b", r"\bbreathing very fast\b",
+    r"\bchest sinks\b", r"\bcold and confused\b",
     # fr
     r"\b(saigne|saignement|hemorragie|inconscient\w*|evanoui\w*)\b", r"\brespire (plus|pas)\b",
     r"\barrive (plus|pas) a respirer\b", r"\bcrise (cardiaque|d'epilepsie)\b", r"\bconvuls\w*",
@@ -105,6 +130,10 @@ _MEDICAL = [
     r"\bmorsure\b", r"\bavale des\b", r"\bbrulures? grave", r"\bvomi\w* du sang\b",
     r"\bne boit plus\b", r"\bcorps est brulant\b", r"\burgence\b", r"\bavale une\b",
     r"\bun avc\b", r"\bbouche tordue\b", r"\bnoye\b", r"\bblesses graves\b",
+    r"\blevres deviennent bleues\b", r"\bmousse a la bouche\b", r"\bsang coule\b",
+    r"\bpoitrine\b.*\btranspire\b", r"\bscorpion\b", r"\beau bouillante\b", r"\bpesticide\b",
+    r"\bcogne la tete\b", r"\bsens plus mon\b", r"\bserpent\b", r"\brespire tres vite\b",
+    r"\bfroide et confuse\b",
     # ar
     r"نزيف", r"ينزف", r"تنزف", r"كينزف", r"نازل علي دم", r"(فاقد|فاقده) الوعي", r"مغمي عليه",
     r"اغمي", r"(قادر|قادره|نقدر|استطيع) (نتنفس|يتنفس|تتنفس|التنفس)", r"(كيتنفس|يتنفس)$",
@@ -114,6 +143,9 @@ _MEDICAL = [
     r"الحمل تكسر", r"حمى شديده", r"سخون بزاف", r"تمه مايل", r"بدات تولد", r"لا يتنفس",
     r"لونه ازرق", r"حادثه سير", r"ما فاقش", r"الصرعه", r"(قادر|نقدر) (اتنفس|انفس)", r"شرب السم",
     r"الدم (ما|مش)", r"\bغرق",
+    r"اللون الازرق", r"زبد", r"الدم لا يتوقف", r"الم في صدره", r"عقرب", r"الماء المغلي", r"المبيد",
+    r"متيبس", r"لا اشعر بالجانب", r"حنش", r"يتنفس كتير بسرعه", r"مش بترد", r"ما بغاش يفيق",
+    r"خبط راسه",
 ]
 
 

@@ -95,8 +95,8 @@ class EmbeddedParser:
         if hit is not None:
             intent, confidence = "emergency", max(confidence, 0.99)
             predicted_topic, topic_confidence = hit.topic, max(topic_confidence, 0.99)
-        elif dict(intents)["emergency"] >= EMERGENCY_FLOOR:
-            intent, confidence = "emergency", dict(intents)["emergency"]
+        elif (emergency_probability := dict(intents)["emergency"]) >= EMERGENCY_FLOOR:
+            intent, confidence = "emergency", emergency_probability
         elif confidence < OUT_OF_SCOPE_THRESHOLD:
             intent = "out_of_scope"
         matches = [] if intent in SMALL_TALK else self.matcher.match(normalized, predicted_topic)

@@ -116,6 +116,7 @@ class RegionGazetteer:
                 for spelling in spellings:
                     names.setdefault(" ".join(_terms_tokens(spelling)), code)
         self._names = {name: code for name, code in names.items() if name}
+        self._choices = list(self._names)
         self._longest = max((len(n.split()) for n in self._names), default=1)
 
     def find(self, normalized: str) -> list[Entity]:
@@ -139,5 +140,5 @@ class RegionGazetteer:
     def _fuzzy(self, phrase: str) -> str | None:
         if len(phrase) < 5:
             return None
-        best = process.extractOne(phrase, list(self._names), scorer=fuzz.ratio, score_cutoff=88)
+        best = process.extractOne(phrase, self._choices, scorer=fuzz.ratio, score_cutoff=88)
         return self._names[best[0]] if best else None
