@@ -9,7 +9,6 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import PROJECT_ROOT, Settings
-from nlu.data import TrainingData
 from nlu.data import load as load_training_data
 from nlu.embeddings import Embedder
 from nlu.engine import EmbeddedParser, load_or_train
@@ -52,18 +51,14 @@ def catalog_index_from_files(path: Path) -> CatalogIndex:
     return CatalogIndex(tuple(terms), report.catalog.regions)
 
 
-def region_variants(data: TrainingData) -> dict[str, tuple[str, ...]]:
-    """Spellings of place names from the training data's synonyms."""
-    return dict(data.synonyms)
-
-
 def embedded_parser(
     settings: Settings, index: CatalogIndex, embedder: Embedder | None = None,
     model: Model | None = None,
 ) -> EmbeddedParser:
     embedder = embedder or Embedder()
     model = model or load_or_train(NLU_DATA, settings.nlu_cache_dir, embedder)
-    gazetteer = RegionGazetteer(index.regions, region_variants(load_training_data(NLU_DATA)))
+    # place-name spellings come from the training data's synonyms
+    gazetteer = RegionGazetteer(index.regions, load_training_data(NLU_DATA).synonyms)
     return EmbeddedParser(model, embedder, ServiceMatcher(index.terms), gazetteer)
 
 

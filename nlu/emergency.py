@@ -80,7 +80,7 @@ _VIOLENCE = [
     # fr
     r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
     r"\bme laiss\w* pas (partir|sortir)\b",
-    r"\b(veut|veulent|va|vont) me tuer\b", r"\b(couteau|pistolet|fusil|machette)\b",
+    r"\b(veut|veulent|va|vont) me tuer\b", r"\b(couteau|pistolet|fusil|machettes?)\b",
     r"\benferm\w*", r"\bsequestr\w*", r"\ben danger\b", r"\bkidnapp?\w*", r"\benleve\w*",
     r"\bme suit\b", r"\bentrer chez moi\b", r"\bm'ont vendu\b", r"\brancon\b", r"\bme cache\b",
     r"\bme gardaient\b", r"\b(retient|retiennent) contre\b", r"\bcontre ma volonte\b",
@@ -90,7 +90,7 @@ _VIOLENCE = [
     r"\b(ils|on) me (suivent|suit|poursui\w*)\b", r"\bme poursuivent\b", r"\bpeux pas sortir\b",
     r"\bme force a\b", r"\bcachee?\b.*\bils sont\b", r"\bme gardent\b",
     r"\bbrule\w* ma maison\b", r"\bbat sa (femme|fille)\b",
-    r"\bmachettes?\b", r"\bva me finir\b", r"\bavec des armes\b", r"\bm'a vendue?\b",
+    r"\bva me finir\b", r"\bavec des armes\b", r"\bm'a vendue?\b",
     r"\bl'a pris\w* dans une voiture\b", r"\bprennent nos tel", r"\bderniere nuit\b",
     r"\bcasse la porte\b", r"\battrape mon (fils|enfant|fille)\b", r"\bfaire le trottoir\b",
     r"\bessence\b.*\bbruler\b",
@@ -131,7 +131,7 @@ _MEDICAL = [
     r"\bne boit plus\b", r"\bcorps est brulant\b", r"\burgence\b", r"\bavale une\b",
     r"\bun avc\b", r"\bbouche tordue\b", r"\bnoye\b", r"\bblesses graves\b",
     r"\blevres deviennent bleues\b", r"\bmousse a la bouche\b", r"\bsang coule\b",
-    r"\bpoitrine\b.*\btranspire\b", r"\bscorpion\b", r"\beau bouillante\b", r"\bpesticide\b",
+    r"\bpoitrine\b.*\btranspire\b", r"\beau bouillante\b",
     r"\bcogne la tete\b", r"\bsens plus mon\b", r"\bserpent\b", r"\brespire tres vite\b",
     r"\bfroide et confuse\b",
     # ar

@@ -106,7 +106,8 @@ class RegionGazetteer:
 
     def __init__(self, regions: Sequence[Region], variants: Mapping[str, Sequence[str]]) -> None:
         names: dict[str, str] = {}
-        places: list[Region | District] = [*regions, *(d for r in regions for d in r.districts)]
+        # districts first, so a name that is also a region's (Kolda, Thiès) means the region
+        places: list[Region | District] = [*(d for r in regions for d in r.districts), *regions]
         for place in places:
             for name in place.name.values():
                 names[" ".join(_terms_tokens(name))] = place.id

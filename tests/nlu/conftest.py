@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from bot.nlu_setup import NLU_DATA, CatalogIndex, catalog_index_from_files, region_variants
+from bot.nlu_setup import NLU_DATA, CatalogIndex, catalog_index_from_files
 from nlu.data import load
 from nlu.embeddings import Embedder
 from nlu.engine import EmbeddedParser, load_or_train
@@ -37,5 +37,5 @@ def catalog_index() -> CatalogIndex:
 
 @pytest.fixture(scope="session")
 def parser(model: Model, embedder: Embedder, catalog_index: CatalogIndex) -> EmbeddedParser:
-    gazetteer = RegionGazetteer(catalog_index.regions, region_variants(load(NLU_DATA)))
+    gazetteer = RegionGazetteer(catalog_index.regions, load(NLU_DATA).synonyms)
     return EmbeddedParser(model, embedder, ServiceMatcher(catalog_index.terms), gazetteer)
