@@ -4,7 +4,10 @@ VENV   ?= .venv
 BIN    := $(VENV)/bin
 STAMP  := $(VENV)/.installed
 
-.PHONY: run test lint typecheck pytest bench bench-rasa install clean
+PO     := $(wildcard locales/*/LC_MESSAGES/messages.po)
+MO     := $(PO:.po=.mo)
+
+.PHONY: run test lint typecheck pytest bench bench-rasa install i18n clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -12,9 +15,22 @@ $(STAMP): pyproject.toml
 	$(BIN)/pip install --quiet -e '.[dev]'
 	touch $(STAMP)
 
-install: $(STAMP)
+# Compiled translations; fuzzy entries are never compiled.
+locales/%/LC_MESSAGES/messages.mo: locales/%/LC_MESSAGES/messages.po $(STAMP)
+	$(BIN)/pybabel compile -i $< -o $@
 
-run: $(STAMP)
+install: $(STAMP) $(MO)
+
+# Extract messages from the code, update every locale, compile.
+i18n: $(STAMP)
+	$(BIN)/pybabel extract -F locales/babel.cfg --sort-by-file --no-wrap --project returnee-bot \
+		-o locales/messages.pot .
+	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-wrap \
+		--no-fuzzy-matching --ignore-obsolete
+	$(BIN)/python -m bot.i18n_source
+	$(MAKE) $(MO)
+
+run: $(STAMP) $(MO)
 	$(BIN)/returnee-bot db upgrade
 	$(BIN)/returnee-bot catalog import
 	$(BIN)/returnee-bot run
@@ -25,12 +41,12 @@ lint: $(STAMP)
 typecheck: $(STAMP)
 	$(BIN)/mypy
 
-pytest: $(STAMP)
+pytest: $(STAMP) $(MO)
 	$(BIN)/pytest
 
 test: lint typecheck pytest
 
-bench: $(STAMP)
+bench: $(STAMP) $(MO)
 	$(BIN)/python -m benchmarks.catalog
 	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.nlu
 

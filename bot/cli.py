@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
-from bot import database, nlu_setup
+from bot import app, database, nlu_setup
 from bot.settings import Settings
 from nlu import evaluate
 from nlu.data import TrainingData, load_tests
@@ -61,6 +61,7 @@ def cli(ctx: click.Context) -> None:
     logging.basicConfig(
         level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
     )
+    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
     ctx.obj = settings
 
 
@@ -295,8 +296,23 @@ def nlu_export_rasa(folder: Path) -> None:
 @cli.command("run")
 @click.pass_context
 def run(ctx: click.Context) -> None:
-    """Start the product (for now: the catalogue summary)."""
-    _print_summary(_settings(ctx))
+    """Start the Telegram bot, or the console chat when TELEGRAM_BOT_TOKEN is not set."""
+    settings = _settings(ctx)
+    if settings.telegram_bot_token is None:
+        click.echo("TELEGRAM_BOT_TOKEN is not set: starting the console chat "
+                   "(type /quit to leave).", err=True)
+        asyncio.run(app.run_console(settings, None))
+    else:
+        app.run_telegram(settings)
+
+
+@cli.command("chat")
+@click.option("--lang", type=click.Choice(["en", "fr", "ar"]), default=None,
+              help="Start in this language instead of asking.")
+@click.pass_context
+def chat(ctx: click.Context, lang: str | None) -> None:
+    """Talk to the bot in this terminal; buttons are numbered choices."""
+    asyncio.run(app.run_console(_settings(ctx), lang))
 
 
 def main() -> None:

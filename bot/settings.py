@@ -5,7 +5,7 @@ from __future__ import annotations
 from pathlib import Path
 from typing import Literal
 
-from pydantic import Field, SecretStr, field_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from services_catalog.multilingual import LANGUAGES, FallbackChain
@@ -31,6 +31,13 @@ class Settings(BaseSettings):
     catalog_path: Path = PROJECT_ROOT / "services_catalog" / "data"
     catalog_max_age_days: int = Field(default=365, gt=0)
     nlu_cache_dir: Path = PROJECT_ROOT / "var" / "nlu"
+    pseudonym_key: SecretStr | None = None  # hex; default: var/pseudonym.key, made on first run
+    profile_retention_days: int = Field(default=180, gt=0)
+    session_minutes: int = Field(default=60, gt=0)
+    webhook_url: str | None = None
+    webhook_secret: SecretStr | None = None
+    webhook_listen: str = "127.0.0.1"
+    webhook_port: int = 8443
 
     @field_validator("database_url")
     @classmethod
@@ -51,6 +58,12 @@ class Settings(BaseSettings):
         if unknown:
             raise ValueError(f"unsupported language(s): {', '.join(sorted(unknown))}")
         return fallbacks
+
+    @model_validator(mode="after")
+    def _webhook_secret(self) -> Settings:
+        if self.webhook_url and not self.webhook_secret:
+            raise ValueError("WEBHOOK_URL needs WEBHOOK_SECRET (Telegram's secret_token)")
+        return self
 
     def fallback_chain(self) -> FallbackChain:
         return FallbackChain(self.default_language, self.language_fallbacks)

@@ -173,6 +173,11 @@ async def get_organization(*, session: AsyncSession, organization_id: str) -> Or
     return Organization.model_validate(document) if document is not None else None
 
 
+async def list_organizations(*, session: AsyncSession) -> list[Organization]:
+    documents = await session.scalars(select(OrganizationRow.document).order_by(OrganizationRow.id))
+    return [Organization.model_validate(d) for d in documents]
+
+
 async def search_terms(
     *, session: AsyncSession, statuses: Sequence[str] = ACTIVE
 ) -> list[SearchTerm]:
@@ -204,12 +209,9 @@ async def export_catalog(*, session: AsyncSession, include_inactive: bool = Fals
         select(_DOCUMENT).join(ServiceRow).where(ServiceRow.status.in_(statuses))
         .order_by(ServiceRow.id)
     )
-    organizations = await session.scalars(
-        select(OrganizationRow.document).order_by(OrganizationRow.id)
-    )
     return Catalog.model_construct(
         regions=tuple(await list_regions(session=session)),
-        organizations=tuple(Organization.model_validate(d) for d in organizations),
+        organizations=tuple(await list_organizations(session=session)),
         services=tuple(Service.model_validate(d) for d in services),
     )
 

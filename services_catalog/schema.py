@@ -71,6 +71,7 @@ _EMAIL = r"^[^@\s]+@[^@\s]+\.[^@\s]+$"
 _PHONE = r"^\+?[0-9][0-9 ()-]{3,24}$"
 
 Slug = Annotated[str, Field(pattern=_SLUG, max_length=80)]
+ServiceId = Annotated[str, Field(pattern=_SLUG, max_length=60)]  # fits Telegram's button data
 Code = Annotated[str, Field(pattern=_CODE, max_length=40)]
 Email = Annotated[str, Field(pattern=_EMAIL, max_length=200)]
 Phone = Annotated[str, Field(pattern=_PHONE)]
@@ -213,7 +214,7 @@ class FocalPoint(Model):
 
 
 class Service(Model):
-    id: Slug
+    id: ServiceId
     organization: Slug
     category: Category
     status: Literal["active", "suspended"] = "active"

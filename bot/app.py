@@ -1,0 +1,144 @@
+"""The composition root: every component is built here from the settings, once."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import sys
+from dataclasses import dataclass
+from typing import Any
+
+from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
+from telegram import Update
+from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+
+from bot import nlu_setup
+from bot.catalogue import CatalogueReader
+from bot.channels import console, telegram
+from bot.conversation import Conversation, utcnow
+from bot.dialogue.consent import Policy
+from bot.dialogue.core import Dialogue
+from bot.dialogue.events import Visitor
+from bot.handoff import PublicContacts
+from bot.i18n import Translator
+from bot.pseudonym import Pseudonymizer, load_or_create_key
+from bot.settings import PROJECT_ROOT, Settings
+from bot.storage import users
+from nlu.types import Parser
+from services_catalog.db import create_engine, session_factory
+from services_catalog.errors import InputError
+
+log = logging.getLogger(__name__)
+PURGE_EVERY_SECONDS = 3600
+MAX_CONCURRENT_UPDATES = 256
+
+
+@dataclass(frozen=True)
+class Components:
+    engine: AsyncEngine
+    sessions: async_sessionmaker[AsyncSession]
+    translator: Translator
+    pseudonyms: Pseudonymizer
+    conversation: Conversation
+
+    async def close(self) -> None:
+        await self.engine.dispose()
+
+
+async def open_components(settings: Settings, parser: Parser | None = None) -> Components:
+    engine = create_engine(settings.database_url)
+    sessions = session_factory(engine)
+    translator = Translator.load(default=settings.default_language)
+    if parser is None:
+        index = await nlu_setup.load_catalog_index(sessions)
+        parser = await asyncio.to_thread(nlu_setup.build_parser, settings, index)
+    catalogue = CatalogueReader(sessions)
+    chain = settings.fallback_chain()
+    policy = Policy(settings.profile_retention_days, settings.session_minutes)
+    dialogue = Dialogue(catalogue, parser.parse, translator, chain, policy)
+    conversation = Conversation(sessions, dialogue, PublicContacts(catalogue, chain), policy)
+    return Components(engine, sessions, translator, Pseudonymizer(_key(settings)), conversation)
+
+
+def _key(settings: Settings) -> bytes:
+    if settings.pseudonym_key is None:
+        return load_or_create_key(PROJECT_ROOT / "var" / "pseudonym.key")
+    try:
+        return bytes.fromhex(settings.pseudonym_key.get_secret_value())
+    except ValueError:
+        raise InputError("PSEUDONYM_KEY must be hexadecimal (e.g. 64 hex digits)") from None
+
+
+def build_application(
+    settings: Settings, parser: Parser | None = None
+) -> Application[Any, Any, Any, Any, Any, Any]:
+    """The Telegram application; components are opened in post_init, closed at shutdown."""
+    if settings.telegram_bot_token is None:
+        raise InputError("TELEGRAM_BOT_TOKEN is not set")
+
+    async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        components = await open_components(settings, parser)
+        application.bot_data["components"] = components
+        application.bot_data["channel"] = telegram.Channel(
+            components.conversation, components.translator, components.pseudonyms)
+        await telegram.set_commands(application.bot, components.translator)
+        if application.job_queue is not None:
+            application.job_queue.run_repeating(_purge, PURGE_EVERY_SECONDS, first=60)
+
+    async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+        components: Components | None = application.bot_data.get("components")
+        if components is not None:
+            await components.close()
+
+    application = (
+        ApplicationBuilder()
+        .token(settings.telegram_bot_token.get_secret_value())
+        .base_url(settings.telegram_api_base_url)
+        .rate_limiter(AIORateLimiter(max_retries=3))
+        .concurrent_updates(telegram.PerChatOrder(MAX_CONCURRENT_UPDATES))
+        .context_types(ContextTypes(context=telegram.BotContext))
+        .post_init(post_init)
+        .post_shutdown(post_shutdown)
+        .build()
+    )
+    telegram.register(application)
+    return application
+
+
+async def _purge(context: telegram.BotContext) -> None:
+    """Deletes expired sessions and profiles."""
+    components: Components = context.application.bot_data["components"]
+    async with components.sessions.begin() as session:
+        count = await users.delete_expired(session=session, now=utcnow())
+    log.info("expired users deleted: %d", count)
+
+
+def run_telegram(settings: Settings) -> None:
+    application = build_application(settings)
+    if settings.webhook_url:
+        assert settings.webhook_secret is not None  # enforced by Settings
+        application.run_webhook(
+            listen=settings.webhook_listen, port=settings.webhook_port,
+            webhook_url=settings.webhook_url,
+            secret_token=settings.webhook_secret.get_secret_value(),
+            allowed_updates=Update.ALL_TYPES,
+        )
+    else:
+        application.run_polling(allowed_updates=Update.ALL_TYPES)
+
+
+async def run_console(settings: Settings, language: str | None) -> None:
+    print("Loading…", file=sys.stderr)
+    components = await open_components(settings)
+    visitor = Visitor(components.pseudonyms.of("console", "local"), "console", language)
+
+    async def read() -> str | None:
+        try:
+            return await asyncio.to_thread(input, "> ")
+        except EOFError:
+            return None
+
+    try:
+        await console.chat(components.conversation, visitor, read, print)
+    finally:
+        await components.close()

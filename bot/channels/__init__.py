@@ -1,0 +1,1 @@
+"""Channels: Telegram and the console. They translate updates into events and send replies."""

@@ -1,0 +1,202 @@
+"""The Telegram channel (python-telegram-bot 22): thin handlers around the conversation.
+
+Each handler turns an update into a channel-neutral event, lets the conversation answer,
+and sends the reply as HTML. Only private chats are served here.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Sequence
+from typing import Any
+
+from telegram import (
+    BotCommand,
+    InlineKeyboardButton,
+    InlineKeyboardMarkup,
+    LinkPreviewOptions,
+    Update,
+)
+from telegram.constants import ParseMode
+from telegram.error import Forbidden
+from telegram.ext import (
+    Application,
+    BaseUpdateProcessor,
+    CallbackContext,
+    CallbackQueryHandler,
+    CommandHandler,
+    ExtBot,
+    MessageHandler,
+    filters,
+)
+
+from bot.channels.split import split_html
+from bot.conversation import Conversation
+from bot.dialogue.events import (
+    ButtonInput,
+    CommandInput,
+    Event,
+    Message,
+    TextInput,
+    UnsupportedInput,
+    Visitor,
+)
+from bot.i18n import SUPPORTED, Translator, _
+from bot.pseudonym import Pseudonymizer
+
+log = logging.getLogger(__name__)
+COMMANDS = ("start", "menu", "language", "privacy", "human", "help")
+NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
+
+
+class Channel:
+    """What the handlers need; created by the composition root."""
+
+    def __init__(
+        self, conversation: Conversation, translator: Translator, pseudonyms: Pseudonymizer
+    ) -> None:
+        self.conversation, self.translator, self.pseudonyms = conversation, translator, pseudonyms
+
+
+class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    @property
+    def channel(self) -> Channel:
+        channel: Channel = self.application.bot_data["channel"]
+        return channel
+
+
+class PerChatOrder(BaseUpdateProcessor):
+    """Processes updates concurrently, but one at a time per chat, in arrival order."""
+
+    def __init__(self, max_concurrent_updates: int) -> None:
+        super().__init__(max_concurrent_updates)
+        self._locks: dict[int, asyncio.Lock] = {}
+
+    async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
+        chat = update.effective_chat if isinstance(update, Update) else None
+        if chat is None:
+            await coroutine
+            return
+        lock = self._locks.setdefault(chat.id, asyncio.Lock())
+        try:
+            async with lock:
+                await coroutine
+        finally:
+            if not lock.locked() and not getattr(lock, "_waiters", None):
+                self._locks.pop(chat.id, None)
+
+    async def initialize(self) -> None:
+        """Nothing to set up."""
+
+    async def shutdown(self) -> None:
+        """Nothing to free."""
+
+
+def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
+    """Adds the handlers for private chats."""
+    private = filters.ChatType.PRIVATE
+    application.add_handler(CommandHandler(COMMANDS, on_command, filters=private))
+    application.add_handler(MessageHandler(private & filters.COMMAND, on_command))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT, on_text))
+    application.add_handler(CallbackQueryHandler(on_button))
+    application.add_handler(
+        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, on_other))
+    application.add_error_handler(on_error)
+
+
+async def on_command(update: Update, context: BotContext) -> None:
+    """/start, /menu, … and unknown commands (answered with help)."""
+    assert update.effective_message is not None and update.effective_message.text is not None
+    word, _space, args = update.effective_message.text.partition(" ")
+    name = word.lstrip("/").split("@", 1)[0].lower()
+    await respond(update, context, CommandInput(name, args.strip()))
+
+
+async def on_text(update: Update, context: BotContext) -> None:
+    """A question in the user's own words."""
+    assert update.effective_message is not None
+    await respond(update, context, TextInput(update.effective_message.text or ""))
+
+
+async def on_button(update: Update, context: BotContext) -> None:
+    """A button press; its data is an id, possibly forged, checked by the core."""
+    query = update.callback_query
+    assert query is not None
+    await query.answer()
+    if query.message is None or query.message.chat.type != "private":
+        return
+    await respond(update, context, ButtonInput(query.data or ""))
+
+
+async def on_other(update: Update, context: BotContext) -> None:
+    """Voice, photos, stickers, locations…: the bot reads text only."""
+    message = update.effective_message
+    assert message is not None
+    kind = next((k for k in ("voice", "photo", "sticker", "document", "location", "contact",
+                             "video", "audio") if getattr(message, k, None)), "other")
+    await respond(update, context, UnsupportedInput(kind))
+
+
+async def respond(update: Update, context: BotContext, event: Event) -> None:
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None:
+        return
+    channel = context.channel
+    visitor = Visitor(channel.pseudonyms.of("telegram", user.id), "telegram", user.language_code)
+    messages = await channel.conversation.handle(visitor, event)
+    await send(context.bot, chat.id, messages)
+
+
+async def send(bot: ExtBot[None], chat_id: int, messages: Sequence[Message]) -> None:
+    """Sends HTML messages, split at 4096 UTF-16 units; buttons go on the last part."""
+    for message in messages:
+        parts = split_html(message.html)
+        for index, part in enumerate(parts):
+            markup = keyboard(message) if index == len(parts) - 1 else None
+            try:
+                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
+                                       reply_markup=markup, link_preview_options=NO_PREVIEW)
+            except Forbidden:
+                log.info("a user blocked the bot; reply dropped")
+                return
+
+
+def keyboard(message: Message) -> InlineKeyboardMarkup | None:
+    if not message.buttons:
+        return None
+    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)
+                                  for b in row] for row in message.buttons])
+
+
+async def on_error(update: object, context: BotContext) -> None:
+    """Logs the failure without personal data and apologises to the user."""
+    error = context.error
+    log.error("update failed: %s", type(error).__name__,
+              exc_info=(type(error), error, error.__traceback__) if error else None)
+    if not isinstance(update, Update) or update.effective_chat is None:
+        return
+    if update.effective_chat.type != "private":
+        return
+    user = update.effective_user
+    translator = context.channel.translator
+    with translator.use(translator.supported(user.language_code if user else None)):
+        text = _("Sorry, something went wrong on my side. Please try again in a moment.")
+    try:
+        await context.bot.send_message(update.effective_chat.id, text)
+    except Exception as failure:  # the apology itself failed: log the kind, keep serving
+        log.warning("could not send the apology: %s", type(failure).__name__)
+
+
+async def set_commands(bot: ExtBot[None], translator: Translator) -> None:
+    """The command menu in each language, plus the default language for everyone else."""
+    for language in (*SUPPORTED, None):
+        with translator.use(language):
+            descriptions = {
+                "start": _("Start again"), "menu": _("Topics"),
+                "language": _("Change language"), "privacy": _("What I store, your choices"),
+                "human": _("Talk to a case worker"), "help": _("Help"),
+            }
+            commands = [BotCommand(name, descriptions[name]) for name in COMMANDS]
+        await bot.set_my_commands(commands, language_code=language)

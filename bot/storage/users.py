@@ -1,0 +1,101 @@
+"""Users' state and consent records. Verb-named functions that take the session."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from bot.dialogue.events import ConsentChange
+from bot.storage.models import ConsentEventRow, UserRow
+
+
+@dataclass(frozen=True, slots=True)
+class StoredUser:
+    id: int
+    version: int
+    state: dict[str, Any]
+    expires_at: datetime
+
+
+async def get_user(*, session: AsyncSession, pseudonym: str) -> StoredUser | None:
+    row = (await session.execute(
+        select(UserRow.id, UserRow.version, UserRow.state, UserRow.expires_at)
+        .where(UserRow.pseudonym == pseudonym)
+    )).one_or_none()
+    if row is None:
+        return None
+    expires_at = row.expires_at  # SQLite returns naive datetimes: they are UTC
+    if expires_at.tzinfo is None:
+        expires_at = expires_at.replace(tzinfo=UTC)
+    return StoredUser(row.id, row.version, row.state, expires_at)
+
+
+async def create_user(
+    *, session: AsyncSession, pseudonym: str, channel: str, state: dict[str, Any],
+    now: datetime, expires_at: datetime,
+) -> int:
+    """Inserts a user; a concurrent insert of the same pseudonym raises IntegrityError."""
+    user_id = await session.scalar(
+        insert(UserRow).values(pseudonym=pseudonym, channel=channel, state=state,
+                               created_at=now, last_seen_at=now, expires_at=expires_at,
+                               version=1).returning(UserRow.id)
+    )
+    assert user_id is not None
+    return user_id
+
+
+async def save_state(
+    *, session: AsyncSession, user_id: int, version: int, state: dict[str, Any],
+    now: datetime, expires_at: datetime,
+) -> bool:
+    """Compare-and-set on `version`: False when another worker saved in between."""
+    result = await session.execute(
+        update(UserRow).where(UserRow.id == user_id, UserRow.version == version)
+        .values(state=state, last_seen_at=now, expires_at=expires_at, version=version + 1)
+    )
+    return bool(getattr(result, "rowcount", 0) == 1)
+
+
+async def record_consent(
+    *, session: AsyncSession, user_id: int, change: ConsentChange, language: str,
+    channel: str, now: datetime,
+) -> None:
+    await session.execute(insert(ConsentEventRow).values(
+        user_id=user_id, purpose=change.purpose, given=change.given,
+        text_version=change.version, text_hash=change.text_hash, language=language,
+        channel=channel, at=now,
+    ))
+
+
+@dataclass(frozen=True, slots=True)
+class ConsentRecord:
+    purpose: str
+    given: bool
+    text_version: int
+    text_hash: str
+    language: str
+    channel: str
+    at: datetime
+
+
+async def list_consents(*, session: AsyncSession, user_id: int) -> list[ConsentRecord]:
+    rows = await session.execute(
+        select(ConsentEventRow.purpose, ConsentEventRow.given, ConsentEventRow.text_version,
+               ConsentEventRow.text_hash, ConsentEventRow.language, ConsentEventRow.channel,
+               ConsentEventRow.at)
+        .where(ConsentEventRow.user_id == user_id).order_by(ConsentEventRow.id)
+    )
+    return [ConsentRecord(*row) for row in rows.all()]
+
+
+async def delete_expired(*, session: AsyncSession, now: datetime) -> int:
+    """Deletes sessions and profiles past their expiry; consent events stay, unlinked."""
+    expired = select(UserRow.id).where(UserRow.expires_at < now).scalar_subquery()
+    await session.execute(update(ConsentEventRow).where(ConsentEventRow.user_id.in_(expired))
+                          .values(user_id=None))
+    result = await session.execute(delete(UserRow).where(UserRow.expires_at < now))
+    return int(getattr(result, "rowcount", 0))
