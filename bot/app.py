@@ -5,7 +5,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
+from datetime import datetime
 from typing import Any
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
@@ -45,7 +47,9 @@ class Components:
         await self.engine.dispose()
 
 
-async def open_components(settings: Settings, parser: Parser | None = None) -> Components:
+async def open_components(
+    settings: Settings, parser: Parser | None = None, clock: Callable[[], datetime] = utcnow
+) -> Components:
     engine = create_engine(settings.database_url)
     sessions = session_factory(engine)
     translator = Translator.load(default=settings.default_language)
@@ -56,7 +60,8 @@ async def open_components(settings: Settings, parser: Parser | None = None) -> C
     chain = settings.fallback_chain()
     policy = Policy(settings.profile_retention_days, settings.session_minutes)
     dialogue = Dialogue(catalogue, parser.parse, translator, chain, policy)
-    conversation = Conversation(sessions, dialogue, PublicContacts(catalogue, chain), policy)
+    conversation = Conversation(sessions, dialogue, PublicContacts(catalogue, chain), policy,
+                                clock)
     return Components(engine, sessions, translator, Pseudonymizer(_key(settings)), conversation)
 
 

@@ -7,7 +7,9 @@ Consent records are written in the same transaction as the state they change.
 
 from __future__ import annotations
 
+import asyncio
 import logging
+import random
 from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 
@@ -24,7 +26,7 @@ from bot.storage import users
 from services_catalog.errors import ReturneeBotError
 
 log = logging.getLogger(__name__)
-ATTEMPTS = 5
+ATTEMPTS = 10
 
 
 class ConcurrentUpdateError(ReturneeBotError):
@@ -52,11 +54,12 @@ class Conversation:
         self.policy, self.clock = policy, clock
 
     async def handle(self, visitor: Visitor, event: Event) -> list[Message]:
-        for _attempt in range(ATTEMPTS):
+        for attempt in range(ATTEMPTS):
             messages = await self._attempt(visitor, event)
             if messages is not None:
                 return messages
             log.info("state changed concurrently; running the turn again")
+            await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # de-synchronise
         raise ConcurrentUpdateError("could not save the conversation state")
 
     async def _attempt(self, visitor: Visitor, event: Event) -> list[Message] | None:

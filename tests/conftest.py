@@ -1,4 +1,5 @@
-"""Shared fixtures: a real database per test (SQLite, or PostgreSQL via TEST_DATABASE_URL)."""
+"""Shared fixtures: a real database per test (SQLite, or PostgreSQL via TEST_DATABASE_URL),
+and one trained NLU model for the whole session (training takes seconds)."""
 
 from __future__ import annotations
 
@@ -13,7 +14,13 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 
 import bot.models_registry  # noqa: F401
+from bot.nlu_setup import NLU_DATA, CatalogIndex, catalog_index_from_files
 from bot.settings import Settings
+from nlu.data import load
+from nlu.embeddings import Embedder
+from nlu.engine import EmbeddedParser, load_or_train
+from nlu.matcher import RegionGazetteer, ServiceMatcher
+from nlu.model import Model
 from services_catalog.db import Base, create_engine, session_factory
 from services_catalog.validation import Rules
 
@@ -75,3 +82,28 @@ def sessions(engine: AsyncEngine) -> async_sessionmaker[AsyncSession]:
 def settings(database_url: str, monkeypatch: pytest.MonkeyPatch) -> Settings:
     monkeypatch.setenv("DATABASE_URL", database_url)
     return Settings(_env_file=None)
+
+@pytest.fixture(scope="session")
+def nlu_cache(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("nlu-cache")
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Embedder:
+    return Embedder()
+
+
+@pytest.fixture(scope="session")
+def model(nlu_cache: Path, embedder: Embedder) -> Model:
+    return load_or_train(NLU_DATA, nlu_cache, embedder)
+
+
+@pytest.fixture(scope="session")
+def catalog_index() -> CatalogIndex:
+    return catalog_index_from_files(PROJECT / "services_catalog" / "data")
+
+
+@pytest.fixture(scope="session")
+def parser(model: Model, embedder: Embedder, catalog_index: CatalogIndex) -> EmbeddedParser:
+    gazetteer = RegionGazetteer(catalog_index.regions, load(NLU_DATA).synonyms)
+    return EmbeddedParser(model, embedder, ServiceMatcher(catalog_index.terms), gazetteer)

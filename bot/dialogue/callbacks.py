@@ -19,8 +19,8 @@ _SLUG = r"[a-z0-9]+(?:-[a-z0-9]+)*"
 _CODE = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
 
 Kind = Literal[
-    "menu", "language", "languages", "category", "region", "regions", "service", "aspect", "handoff",
-    "urgent", "consent", "privacy", "withdraw", "no", "help",
+    "menu", "language", "languages", "category", "region", "regions", "service", "aspect",
+    "handoff", "urgent", "consent", "privacy", "withdraw", "no", "help",
 ]
 
 

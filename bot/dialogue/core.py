@@ -351,9 +351,12 @@ class Dialogue:
                                                 parsed.topic))
         elif intent == "list_services" and parsed.topic:
             await self._category(reply, parsed.topic, 0)
+        elif intent == "list_services":
+            reply.state = reply.state.replace(misunderstandings=0)
+            self._menu(reply)
         elif intent in QUESTION_INTENTS and parsed.confidence >= LOW_CONFIDENCE:
             await self._question(reply, parsed, intent)
-        elif intent in ("out_of_scope", "affirm", "deny", "list_services"):
+        elif intent in ("out_of_scope", "affirm", "deny"):
             self._not_understood(reply, polite=True)
         else:
             await self._did_you_mean(reply, parsed)

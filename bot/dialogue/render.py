@@ -153,8 +153,9 @@ def contact(service: Service, organization: Organization | None, r: Renderer) ->
     who = r.text(focal.role)
     if organization is not None:
         who = f"{who}, {r.text(organization.name)}"
-    lines = [_("To talk to a person about %(service)s, contact:", service=f"<b>{r.name(service)}</b>"),
-             "", f"🙋 {who}", _("Available: %(hours)s", hours=hours(focal.availability))]
+    title = _("To talk to a person about %(service)s, contact:",
+              service=f"<b>{r.name(service)}</b>")
+    lines = [title, "", f"🙋 {who}", _("Available: %(hours)s", hours=hours(focal.availability))]
     phones = [focal.phone] if focal.phone else [p.phone for p in service.locations if p.phone]
     lines += ["☎ " + ltr(escape(phone)) for phone in phones[:2]]
     email = focal.email or (organization.email if organization else None)
