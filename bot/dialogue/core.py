@@ -469,7 +469,7 @@ class Dialogue:
         state = reply.state
         version = VERSIONS[purpose]
         had = state.consents.get(purpose) == version
-        if given == had:
+        if given and had:
             reply.say(_("Your choice is already saved."))
             self._privacy(reply)
             return

@@ -16,10 +16,14 @@ from tests.conftest import PROJECT
 BIN = Path(sys.executable).parent / "returnee-bot"
 
 
-def _run(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING"}
+def _run(
+    database_url: str, *args: str, cwd: Path, stdin: str | None = None
+) -> subprocess.CompletedProcess[str]:
+    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
+           "PSEUDONYM_KEY": "ab" * 32}
+    env.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=120, check=False)
+                          timeout=180, check=False, input=stdin)
 
 
 def _write(folder: Path, services: int) -> Path:
@@ -56,8 +60,20 @@ def test_validate_import_export_round_trip(tmp_path: Path, empty_database: str) 
     _run(database_url, "catalog", "export", "--format", "hsds", str(hsds_path), cwd=tmp_path)
     assert len(json.loads(hsds_path.read_text("utf-8"))["services"]) == 15
 
-    summary = _run(database_url, "run", cwd=tmp_path)
+    summary = _run(database_url, "catalog", "summary", cwd=tmp_path)
     assert "Catalogue: 15 active services of 15" in summary.stdout
+
+
+def test_run_without_a_token_starts_the_console_chat(tmp_path: Path, empty_database: str) -> None:
+    database_url = empty_database
+    _run(database_url, "db", "upgrade", cwd=tmp_path)
+    _run(database_url, "catalog", "import", cwd=tmp_path)  # the bundled sample catalogue
+    chat = _run(database_url, "run", cwd=tmp_path, stdin="2\n1\n/quit\n")
+    assert chat.returncode == 0, chat.stderr
+    assert "console chat" in chat.stderr
+    assert "[2] Français" in chat.stdout  # the language picker, buttons numbered
+    assert "Bonjour" in chat.stdout and "[1] ✅" in chat.stdout  # French welcome and consent
+    assert "Merci" in chat.stdout  # consent given with the first button
 
 
 def test_invalid_catalogue_exits_1_and_imports_nothing(tmp_path: Path, empty_database: str) -> None:
