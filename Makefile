@@ -23,9 +23,9 @@ install: $(STAMP) $(MO)
 
 # Extract messages from the code, update every locale, compile.
 i18n: $(STAMP)
-	$(BIN)/pybabel extract -F locales/babel.cfg --sort-by-file --no-wrap --project returnee-bot \
+	$(BIN)/pybabel -q extract -F locales/babel.cfg --sort-by-file --no-wrap --project returnee-bot \
 		-o locales/messages.pot .
-	$(BIN)/pybabel update -i locales/messages.pot -d locales -D messages --no-wrap \
+	$(BIN)/pybabel -q update -i locales/messages.pot -d locales -D messages --no-wrap \
 		--no-fuzzy-matching --ignore-obsolete
 	$(BIN)/python -m bot.i18n_source
 	$(MAKE) $(MO)

@@ -479,7 +479,9 @@ class Dialogue:
         if given:
             consents[purpose] = version
             reply.state = state.replace(consents=consents)
-            reply.say(_("Thank you. I will remember your language and region."))
+            reply.say(_("Thank you. I will remember your language and region.")
+                      if purpose == STORE_PROFILE else
+                      _("Thank you. A case worker can now see what you agreed to share."))
         elif purpose == STORE_PROFILE and had:
             reply.state = State(language=state.language, asked=state.asked)
             reply.say(_("Done. I have forgotten your region and our conversation."))

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import asyncio
 
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
 from sqlalchemy import func, select
 
 from bot.app import Components
@@ -248,3 +250,24 @@ async def test_user_rows_hold_no_telegram_id(components: Components):
         row = (await session.execute(select(UserRow))).scalar_one()
     stored = f"{row.pseudonym} {row.state}"
     assert "424242" not in stored and "77 123" not in stored
+
+
+ODD_TEXT = st.one_of(
+    st.text(max_size=300),
+    st.sampled_from(["", " ", "\u200f\u202e\u2066", "a\u0301" * 500, "\x00\x01\x1b[31m",
+                     "<b>bold</b> & <script>", "😀" * 2049, "ا" * 4097, "\ufeff", "\ud83d"]),
+)
+
+
+@settings(max_examples=40, deadline=None,
+          suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(text=ODD_TEXT, data=st.text(max_size=80))
+async def test_any_text_or_button_gets_a_polite_valid_reply(
+    components: Components, text: str, data: str
+):
+    chat = Chat(components, user=hash(text) % 1000)
+    for event in (TextInput(text), ButtonInput(data)):
+        reply = await chat.send(event)
+        assert reply and all(m.html.strip() for m in reply)
+        assert all(len(d.encode()) <= cb.MAX_BYTES and cb.decode(d) for d in chat.data())
+        assert "<script>" not in " ".join(m.html for m in reply)
