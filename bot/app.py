@@ -33,6 +33,7 @@ from services_catalog.errors import InputError
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
 MAX_CONCURRENT_UPDATES = 256
+CONNECTIONS = 32
 
 
 @dataclass(frozen=True)
@@ -99,8 +100,11 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
-        .rate_limiter(AIORateLimiter(max_retries=3))
+        .rate_limiter(AIORateLimiter(
+            overall_max_rate=settings.telegram_messages_per_second, max_retries=3))
         .concurrent_updates(telegram.PerChatOrder(MAX_CONCURRENT_UPDATES))
+        .connection_pool_size(CONNECTIONS)  # a small pool is faster than httpcore's 256
+        .pool_timeout(30)
         .context_types(ContextTypes(context=telegram.BotContext))
         .post_init(post_init)
         .post_shutdown(post_shutdown)

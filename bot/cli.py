@@ -16,7 +16,7 @@ from typing import Any, TypeVar
 import click
 from pydantic import ValidationError
 
-from bot import app, database, nlu_setup
+from bot import app, database, logs, nlu_setup
 from bot.settings import Settings
 from nlu import evaluate
 from nlu.data import TrainingData, load_tests
@@ -58,10 +58,7 @@ def cli(ctx: click.Context) -> None:
         settings = Settings()
     except ValidationError as error:
         raise click.ClickException(f"invalid settings:\n{error}") from None
-    logging.basicConfig(
-        level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s %(message)s"
-    )
-    logging.getLogger("httpx").setLevel(logging.WARNING)  # its request lines carry the token
+    logs.configure(settings.log_level)
     ctx.obj = settings
 
 

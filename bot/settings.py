@@ -34,6 +34,7 @@ class Settings(BaseSettings):
     pseudonym_key: SecretStr | None = None  # hex; default: var/pseudonym.key, made on first run
     profile_retention_days: int = Field(default=180, gt=0)
     session_minutes: int = Field(default=60, gt=0)
+    telegram_messages_per_second: int = Field(default=30, ge=0)  # 0: no limit (benchmarks)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None
     webhook_listen: str = "127.0.0.1"
