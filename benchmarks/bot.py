@@ -1,11 +1,15 @@
 """Bot benchmark: per-update processing latency and throughput through the real PTB stack.
 
-100 simulated users talk at once to the real Application over HTTP, against the fake Bot
-API on 127.0.0.1, with the sample catalogue in SQLite. Each user runs a scripted
-conversation (buttons and free text in en/fr/ar) and sends its next message as soon as the
-previous one was processed. Latency is measured inside the Application, from the first
-handler to the last reply sent for the update. The outgoing rate limiter is switched off:
-this measures processing capacity, not Telegram's 30 messages/s broadcast limit.
+The bot runs as in production, `returnee-bot run` in its own process, against the fake Bot
+API on 127.0.0.1 in this process, with the sample catalogue in SQLite. 100 simulated users
+run a scripted conversation each (buttons and free text in en/fr/ar). Two phases:
+
+- latency: users pause 0.5 to 1.5 s between messages, as people do (about 100 updates/s);
+- throughput: users send their next message as soon as the reply has arrived.
+
+Latency runs from the moment an update is queued at the fake API to the bot's last reply
+to it, so it includes long-polling. The outgoing rate limiter is switched off: this
+measures processing capacity, not Telegram's 30 messages/s broadcast limit.
 
 Run with `make bench`. Writes benchmarks/results/bot.json.
 """
@@ -16,22 +20,19 @@ import asyncio
 import json
 import os
 import platform
+import random
+import subprocess
+import sys
 import tempfile
 import time
-from collections.abc import Callable
 from datetime import date
 from pathlib import Path
 from typing import Any
 
-from pydantic import SecretStr
-from telegram import Update
-from telegram.ext import Application, TypeHandler
-
-from benchmarks import PEAK_RSS_MB, percentile
-from bot import database, nlu_setup
-from bot.app import build_application
+from benchmarks import percentile
+from bot import database
 from bot.dialogue import callbacks as cb
-from bot.settings import PROJECT_ROOT, Settings
+from bot.settings import PROJECT_ROOT
 from services_catalog import files
 from services_catalog.db import create_engine, session_factory
 from services_catalog.importer import import_catalog
@@ -41,35 +42,28 @@ from tests.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 RESULTS = Path(__file__).resolve().parent / "results" / "bot.json"
 TARGETS = {"p50_ms": 20, "p99_ms": 100, "updates_per_s": 300}
 USERS = 100
-ROUNDS = 3
+ROUNDS = 2
 TOKEN = "123456:BENCH-TOKEN"
 QUESTIONS = {
     "en": ("how much does it cost", "where is the office and when is it open"),
     "fr": ("combien ca coute", "ou se trouve le bureau"),
     "ar": ("كم التكلفة", "أين يقع المكتب"),
 }
-App = Application[Any, Any, Any, Any, Any, Any]
 
 
-class Timings:
-    """Handler-group hooks: the first group starts the clock, the last one stops it."""
+class Replies:
+    """When the bot last wrote to each chat, read incrementally from the fake's request log."""
 
-    def __init__(self) -> None:
-        self.started: dict[int, float] = {}
-        self.latencies: list[float] = []
-        self.done: dict[int, asyncio.Event] = {}
+    def __init__(self, api: FakeBotAPI) -> None:
+        self.api, self.seen, self.last = api, 0, dict[int, float]()
 
-    def event(self, update_id: int) -> asyncio.Event:
-        return self.done.setdefault(update_id, asyncio.Event())
-
-    async def start(self, update: Update, _context: Any) -> None:
-        self.started[update.update_id] = time.perf_counter()
-
-    async def stop(self, update: Update, _context: Any) -> None:
-        begun = self.started.pop(update.update_id, None)
-        if begun is not None:
-            self.latencies.append((time.perf_counter() - begun) * 1000)
-        self.event(update.update_id).set()
+    def at(self, chat_id: int) -> float:
+        requests = self.api.requests
+        for record in requests[self.seen:]:
+            if record.method == "sendMessage" and record.status == 200:
+                self.last[int(record.params["chat_id"])] = record.time
+        self.seen = len(requests)
+        return self.last.get(chat_id, 0.0)
 
 
 async def prepare_database(url: str) -> None:
@@ -83,44 +77,82 @@ async def prepare_database(url: str) -> None:
     await engine.dispose()
 
 
-async def converse(api: FakeBotAPI, timings: Timings, user: FakeUser, language: str) -> int:
+async def converse(
+    api: FakeBotAPI, replies: Replies, latencies: list[float], user: FakeUser, think: bool
+) -> int:
     """One user's scripted conversation; returns the number of updates sent."""
     sent = 0
+    language = user.language_code or "en"
+    pause = random.Random(user.id)
 
-    async def step(send: Callable[[], int]) -> list[SentMessage]:
+    async def step(message: SentMessage | None, data: str = "", text: str = "") -> list[
+            SentMessage]:
         nonlocal sent
-        before = len(api.messages(user.id))
-        await timings.event(send()).wait()
+        if think:
+            await asyncio.sleep(pause.uniform(0.5, 1.5))
+        queued = time.monotonic()
+        if message is not None:
+            api.press(user, message, data)
+        elif text.startswith("/"):
+            api.send_command(user, text)
+        else:
+            api.send_text(user, text)
+        reply = await api.next_messages(user.id, timeout=30, settle=0.03)
+        latencies.append((replies.at(user.id) - queued) * 1000)
         sent += 1
-        return api.messages(user.id)[before:]
+        return reply
 
-    def button(messages: list[SentMessage], prefix: str) -> tuple[SentMessage, str] | None:
+    async def press(messages: list[SentMessage], prefix: str) -> list[SentMessage]:
         for message in messages:
             for row in message.buttons:
                 for _label, data in row:
                     if data and data.startswith(prefix):
-                        return message, data
-        return None
-
-    async def press(messages: list[SentMessage], prefix: str) -> list[SentMessage]:
-        found = button(messages, prefix)
-        if found is None:
-            return messages
-        message, data = found
-        return await step(lambda: api.press(user, message, data))
+                        return await step(message, data)
+        return messages
 
     for round_ in range(ROUNDS):
-        reply = await step(lambda: api.send_command(user, "/start"))
+        reply = await step(None, text="/start")
         reply = await press(reply, cb.consent("store_profile", round_ % 2 == 0))
-        reply = await step(lambda: api.send_command(user, "/menu"))
+        reply = await step(None, text="/menu")
         reply = await press(reply, cb.category("legal_documentation"))
         reply = await press(reply, "r:")
         reply = await press(reply, "s:")
         reply = await press(reply, "a:d:")
         for question in QUESTIONS[language]:
-            reply = await step(lambda q=question: api.send_text(user, q))  # type: ignore[misc]
-        await step(lambda: api.send_command(user, "/privacy"))
+            reply = await step(None, text=question)
+        await step(None, text="/privacy")
     return sent
+
+
+def start_bot(api: FakeBotAPI, database_url: str) -> subprocess.Popen[bytes]:
+    env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": TOKEN,
+           "TELEGRAM_API_BASE_URL": api.base_url, "TELEGRAM_MESSAGES_PER_SECOND": "0",
+           "PSEUDONYM_KEY": "ab" * 32, "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1"}
+    command = [str(Path(sys.executable).with_name("returnee-bot")), "run"]
+    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
+
+
+async def wait_until_polling(api: FakeBotAPI, bot: subprocess.Popen[bytes]) -> None:
+    for _ in range(1200):
+        if bot.poll() is not None:
+            raise RuntimeError("the bot exited during start-up")
+        if api.calls("getUpdates"):
+            return
+        await asyncio.sleep(0.05)
+    raise TimeoutError("the bot did not start polling within a minute")
+
+
+def cpu_s(pid: int) -> float:
+    """User and system CPU seconds of a process (all its threads)."""
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def peak_rss_mb(pid: int) -> float:
+    status = Path(f"/proc/{pid}/status").read_text()
+    kilobytes = next(int(line.split()[1]) for line in status.splitlines()
+                     if line.startswith("VmHWM"))
+    return round(kilobytes / 1024, 1)
 
 
 async def run() -> dict[str, Any]:
@@ -128,43 +160,36 @@ async def run() -> dict[str, Any]:
         url = f"sqlite+aiosqlite:///{folder}/bench.db"
         await prepare_database(url)
         async with FakeBotAPI(token=TOKEN) as api:
-            settings = Settings(
-                _env_file=None, database_url=url, telegram_bot_token=SecretStr(TOKEN),
-                telegram_api_base_url=api.base_url, pseudonym_key=SecretStr("ab" * 32),
-                telegram_messages_per_second=0)
-            index = nlu_setup.catalog_index_from_files(settings.catalog_path)
-            parser = nlu_setup.embedded_parser(settings, index)
-            application = build_application(settings, parser)
-            timings = Timings()
-            application.add_handler(TypeHandler(Update, timings.start), group=-100)
-            application.add_handler(TypeHandler(Update, timings.stop), group=100)
-            async with application:
-                assert application.post_init and application.updater
-                await application.post_init(application)
-                await application.updater.start_polling(poll_interval=0, timeout=1)
-                await application.start()
+            bot = start_bot(api, url)
+            try:
+                await wait_until_polling(api, bot)
+                replies = Replies(api)
                 users = [api.user(id=5000 + i, first_name=f"U{i}",
                                   language_code=("en", "fr", "ar")[i % 3])
                          for i in range(USERS)]
-                begun = time.perf_counter()
-                counts = await asyncio.gather(*(
-                    converse(api, timings, u, u.language_code or "en") for u in users))
-                elapsed = time.perf_counter() - begun
-                await application.updater.stop()
-                await application.stop()
-                assert application.post_shutdown
-                await application.post_shutdown(application)
-            errors = len(api.errors)
-    updates = sum(counts)
-    return {
-        "users": USERS, "updates": updates, "elapsed_s": round(elapsed, 2),
-        "updates_per_s": round(updates / elapsed, 1),
-        "p50_ms": percentile(timings.latencies, 0.5),
-        "p99_ms": percentile(timings.latencies, 0.99),
-        "max_ms": percentile(timings.latencies, 1.0),
-        "bot_api_errors": errors,
-        "peak_rss_mb": round(eval(PEAK_RSS_MB), 1),
-    }
+                phases = {}
+                for phase, think in (("latency", True), ("throughput", False)):
+                    latencies: list[float] = []
+                    begun, cpu, bot_cpu = time.perf_counter(), time.process_time(), cpu_s(bot.pid)
+                    counts = await asyncio.gather(*(
+                        converse(api, replies, latencies, u, think) for u in users))
+                    elapsed = time.perf_counter() - begun
+                    phases[phase] = summary(sum(counts), elapsed, latencies)
+                    phases[phase]["bot_cpu_share"] = round((cpu_s(bot.pid) - bot_cpu) / elapsed, 2)
+                    phases[phase]["load_cpu_share"] = round(
+                        (time.process_time() - cpu) / elapsed, 2)
+                rss = peak_rss_mb(bot.pid)
+            finally:
+                bot.terminate()
+                bot.wait(timeout=30)
+            errors = [r.description for r in api.errors]
+    return {"users": USERS, **phases, "bot_api_errors": errors, "bot_peak_rss_mb": rss}
+
+
+def summary(updates: int, elapsed: float, latencies: list[float]) -> dict[str, float]:
+    return {"updates": updates, "elapsed_s": round(elapsed, 2),
+            "updates_per_s": round(updates / elapsed, 1), "p50_ms": percentile(latencies, 0.5),
+            "p99_ms": percentile(latencies, 0.99), "max_ms": percentile(latencies, 1.0)}
 
 
 def main() -> None:

@@ -26,6 +26,7 @@ from bot.i18n import Translator
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage import users
+from bot.storage.writer import Writer
 from nlu.types import Parser
 from services_catalog.db import create_engine, session_factory
 from services_catalog.errors import InputError
@@ -40,6 +41,7 @@ CONNECTIONS = 32
 class Components:
     engine: AsyncEngine
     sessions: async_sessionmaker[AsyncSession]
+    writer: Writer
     translator: Translator
     pseudonyms: Pseudonymizer
     conversation: Conversation
@@ -57,13 +59,16 @@ async def open_components(
     if parser is None:
         index = await nlu_setup.load_catalog_index(sessions)
         parser = await asyncio.to_thread(nlu_setup.build_parser, settings, index)
+    await asyncio.to_thread(parser.parse, "hello")  # loads the lazy parts before any user
     catalogue = CatalogueReader(sessions)
     chain = settings.fallback_chain()
     policy = Policy(settings.profile_retention_days, settings.session_minutes)
     dialogue = Dialogue(catalogue, parser.parse, translator, chain, policy)
-    conversation = Conversation(sessions, dialogue, PublicContacts(catalogue, chain), policy,
-                                clock)
-    return Components(engine, sessions, translator, Pseudonymizer(_key(settings)), conversation)
+    writer = Writer(engine, sessions)
+    conversation = Conversation(sessions, writer, dialogue, PublicContacts(catalogue, chain),
+                                policy, clock)
+    return Components(engine, sessions, writer, translator, Pseudonymizer(_key(settings)),
+                      conversation)
 
 
 def _key(settings: Settings) -> bytes:
@@ -117,12 +122,13 @@ def build_application(
 async def _purge(context: telegram.BotContext) -> None:
     """Deletes expired sessions and profiles."""
     components: Components = context.application.bot_data["components"]
-    async with components.sessions.begin() as session:
+    async with components.writer.begin() as session:
         count = await users.delete_expired(session=session, now=utcnow())
     log.info("expired users deleted: %d", count)
 
 
 def run_telegram(settings: Settings) -> None:
+    sys.setswitchinterval(0.0005)
     application = build_application(settings)
     if settings.webhook_url:
         assert settings.webhook_secret is not None  # enforced by Settings

@@ -1,13 +1,15 @@
 """The catalogue as the dialogue reads it: active services, regions and organisations.
 
-Regions and organisations change only on import, so they are cached for a minute.
+The catalogue changes only when an admin imports a new version, so every read is cached
+for a minute: an import shows up within a minute, and a conversation turn rarely waits
+for the database.
 """
 
 from __future__ import annotations
 
 import time
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Hashable, Mapping, Sequence
+from typing import Any, TypeVar
 
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
@@ -16,14 +18,7 @@ from services_catalog.repository import ServiceSummary
 from services_catalog.schema import Organization, Region, Service
 
 CACHE_SECONDS = 60.0
-
-
-@dataclass(frozen=True, slots=True)
-class _Static:
-    regions: tuple[Region, ...]
-    area_names: Mapping[str, Mapping[str, str]]  # region or district code -> name
-    organizations: Mapping[str, Organization]
-    loaded_at: float
+T = TypeVar("T")
 
 
 class CatalogueReader:
@@ -32,50 +27,65 @@ class CatalogueReader:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._sessions, self._clock = sessions, clock
-        self._static: _Static | None = None
+        self._cache: dict[Hashable, tuple[float, Any]] = {}
 
     async def services(
         self, *, category: str | None = None, region: str | None = None,
         emergency: bool | None = None,
     ) -> list[ServiceSummary]:
-        async with self._sessions() as session:
+        async def load(session: AsyncSession) -> list[ServiceSummary]:
             return await repository.list_services(
                 session=session, category=category, region=region, emergency=emergency)
 
+        return list(await self._cached(("services", category, region, emergency), load))
+
     async def service(self, service_id: str) -> Service | None:
         """An active service, or None when unknown, suspended or removed."""
-        async with self._sessions() as session:
+        found = await self.active([service_id])
+        return found[0] if found else None
+
+    async def active(self, service_ids: Sequence[str]) -> list[Service]:
+        """Active services by id, in the order asked."""
+        found = [await self._document(service_id) for service_id in service_ids]
+        return [s for s in found if s is not None and s.status == "active"]
+
+    async def _document(self, service_id: str) -> Service | None:
+        async def load(session: AsyncSession) -> Service | None:
             status = await repository.get_service_status(session=session, service_id=service_id)
             if status != "active":
                 return None
             return await repository.get_service(session=session, service_id=service_id)
 
-    async def active(self, service_ids: Sequence[str]) -> list[Service]:
-        """Active services by id, in the order asked."""
-        async with self._sessions() as session:
-            found = await repository.get_services(session=session, service_ids=service_ids)
-        return [s for s in found if s.status == "active"]
+        return await self._cached(("service", service_id), load)
 
     async def regions(self) -> tuple[Region, ...]:
-        return (await self._load()).regions
+        async def load(session: AsyncSession) -> tuple[Region, ...]:
+            return tuple(await repository.list_regions(session=session))
+
+        return await self._cached("regions", load)
 
     async def area_name(self, code: str) -> Mapping[str, str] | None:
-        return (await self._load()).area_names.get(code)
-
-    async def organization(self, organization_id: str) -> Organization | None:
-        return (await self._load()).organizations.get(organization_id)
-
-    async def _load(self) -> _Static:
-        static = self._static
-        if static is not None and self._clock() - static.loaded_at < CACHE_SECONDS:
-            return static
-        async with self._sessions() as session:
-            regions = tuple(await repository.list_regions(session=session))
-            organizations = await repository.list_organizations(session=session)
         names: dict[str, Mapping[str, str]] = {}
-        for region in regions:
+        for region in await self.regions():
             names[region.id] = region.name
             names.update((d.id, d.name) for d in region.districts)
-        self._static = _Static(regions, names, {o.id: o for o in organizations},
-                               self._clock())
-        return self._static
+        return names.get(code)
+
+    async def organization(self, organization_id: str) -> Organization | None:
+        async def load(session: AsyncSession) -> dict[str, Organization]:
+            return {o.id: o for o in await repository.list_organizations(session=session)}
+
+        return (await self._cached("organizations", load)).get(organization_id)
+
+    async def _cached(
+        self, key: Hashable, load: Callable[[AsyncSession], Awaitable[T]]
+    ) -> T:
+        hit = self._cache.get(key)
+        now = self._clock()
+        if hit is not None and now - hit[0] < CACHE_SECONDS:
+            value: T = hit[1]
+            return value
+        async with self._sessions() as session:
+            loaded = await load(session)
+        self._cache[key] = (now, loaded)
+        return loaded

@@ -23,6 +23,7 @@ from bot.dialogue.state import State
 from bot.handoff import Handoff
 from bot.i18n import current
 from bot.storage import users
+from bot.storage.writer import Writer
 from services_catalog.errors import ReturneeBotError
 
 log = logging.getLogger(__name__)
@@ -45,12 +46,14 @@ class Conversation:
     def __init__(
         self,
         sessions: async_sessionmaker[AsyncSession],
+        writer: Writer,
         dialogue: Dialogue,
         handoff: Handoff,
         policy: Policy,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
-        self.sessions, self.dialogue, self.handoff = sessions, dialogue, handoff
+        self.sessions, self.writer = sessions, writer
+        self.dialogue, self.handoff = dialogue, handoff
         self.policy, self.clock = policy, clock
 
     async def handle(self, visitor: Visitor, event: Event) -> list[Message]:
@@ -75,7 +78,7 @@ class Conversation:
             messages += await self.handoff.start(turn.handoff, state, visitor)
         expires_at = now + self._lifetime(state)
         try:
-            async with self.sessions.begin() as session:
+            async with self.writer.begin() as session:
                 if stored is None:
                     user_id = await users.create_user(
                         session=session, pseudonym=visitor.key, channel=visitor.channel,

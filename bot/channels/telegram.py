@@ -124,10 +124,12 @@ async def on_button(update: Update, context: BotContext) -> None:
     """A button press; its data is an id, possibly forged, checked by the core."""
     query = update.callback_query
     assert query is not None
-    await query.answer()
-    if query.message is None or query.message.chat.type != "private":
-        return
-    await respond(update, context, ButtonInput(query.data or ""))
+    answered = asyncio.ensure_future(query.answer())  # stops the spinner meanwhile
+    try:
+        if query.message is not None and query.message.chat.type == "private":
+            await respond(update, context, ButtonInput(query.data or ""))
+    finally:
+        await answered
 
 
 async def on_other(update: Update, context: BotContext) -> None:

@@ -70,6 +70,9 @@ class _Reply:
     handoff: HandoffRequest | None = None
 
     def say(self, html: str, *rows: Sequence[Button]) -> None:
+        """Adds a message; one without buttons is joined to the next (fewer bubbles)."""
+        if self.messages and not self.messages[-1].buttons:
+            html = f"{self.messages.pop().html}\n\n{html}"
         self.messages.append(Message(html, tuple(tuple(row) for row in rows if row)))
 
 
