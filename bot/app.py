@@ -27,7 +27,7 @@ from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.settings import PROJECT_ROOT, Settings
 from bot.storage import users
 from bot.storage.writer import Writer
-from nlu.types import Parser
+from nlu.types import Parser, ParseResult
 from services_catalog.db import create_engine, session_factory
 from services_catalog.errors import InputError
 
@@ -63,7 +63,13 @@ async def open_components(
     catalogue = CatalogueReader(sessions)
     chain = settings.fallback_chain()
     policy = Policy(settings.profile_retention_days, settings.session_minutes)
-    dialogue = Dialogue(catalogue, parser.parse, translator, chain, policy)
+    understand = parser  # bound here: the closure below must not see a None
+
+    async def parse(text: str, language: str | None) -> ParseResult:
+        """Off the event loop, so other updates progress meanwhile (numpy frees the GIL)."""
+        return await asyncio.to_thread(understand.parse, text, language)
+
+    dialogue = Dialogue(catalogue, parse, translator, chain, policy)
     writer = Writer(engine, sessions)
     conversation = Conversation(sessions, writer, dialogue, PublicContacts(catalogue, chain),
                                 policy, clock)
@@ -128,6 +134,7 @@ async def _purge(context: telegram.BotContext) -> None:
 
 
 def run_telegram(settings: Settings) -> None:
+    # Database and NLU work runs in threads; handing the GIL back sooner cuts their waits.
     sys.setswitchinterval(0.0005)
     application = build_application(settings)
     if settings.webhook_url:

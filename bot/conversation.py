@@ -2,6 +2,7 @@
 
 State is saved with a compare-and-set on its version, so several workers can serve the
 same user safely: a lost race runs the turn again on fresh state (nothing was sent yet).
+The same check makes an in-process copy of recent users' rows safe to start from.
 Consent records are written in the same transaction as the state they change.
 """
 
@@ -28,6 +29,7 @@ from services_catalog.errors import ReturneeBotError
 
 log = logging.getLogger(__name__)
 ATTEMPTS = 10
+RECENT_USERS = 10_000
 
 
 class ConcurrentUpdateError(ReturneeBotError):
@@ -55,6 +57,7 @@ class Conversation:
         self.sessions, self.writer = sessions, writer
         self.dialogue, self.handoff = dialogue, handoff
         self.policy, self.clock = policy, clock
+        self._recent: dict[str, users.StoredUser] = {}  # least recently used first
 
     async def handle(self, visitor: Visitor, event: Event) -> list[Message]:
         for attempt in range(ATTEMPTS):
@@ -67,8 +70,10 @@ class Conversation:
 
     async def _attempt(self, visitor: Visitor, event: Event) -> list[Message] | None:
         now = self.clock()
-        async with self.sessions() as session:
-            stored = await users.get_user(session=session, pseudonym=visitor.key)
+        stored = self._recent.get(visitor.key)
+        if stored is None:
+            async with self.sessions() as session:
+                stored = await users.get_user(session=session, pseudonym=visitor.key)
         alive = stored is not None and stored.expires_at > now
         state = State.from_json(stored.state) if stored is not None and alive else State()
         turn, state = await self.dialogue.respond(event, state, visitor)
@@ -89,6 +94,7 @@ class Conversation:
                         session=session, user_id=user_id, version=stored.version,
                         state=state.to_json(), now=now, expires_at=expires_at)
                     if not saved:
+                        self._recent.pop(visitor.key, None)
                         raise _Conflict
                 for change in turn.consents:
                     await users.record_consent(session=session, user_id=user_id, change=change,
@@ -96,7 +102,16 @@ class Conversation:
                                                now=now)
         except (_Conflict, IntegrityError):  # another worker saved or created it first
             return None
+        self._remember(visitor.key, users.StoredUser(
+            user_id, stored.version + 1 if stored else 1, state.to_json(), expires_at))
         return messages
+
+    def _remember(self, key: str, stored: users.StoredUser) -> None:
+        """Keeps recent users' rows, so most turns skip a read; saves still compare versions."""
+        self._recent.pop(key, None)
+        self._recent[key] = stored
+        if len(self._recent) > RECENT_USERS:
+            self._recent.pop(next(iter(self._recent)))
 
     def _lifetime(self, state: State) -> timedelta:
         if state.consents.get(STORE_PROFILE) == VERSIONS[STORE_PROFILE]:

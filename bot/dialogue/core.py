@@ -7,7 +7,7 @@ handoffs come back in the `Turn` for the conversation service to apply.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Awaitable, Callable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Protocol
 
@@ -80,7 +80,7 @@ class Dialogue:
     def __init__(
         self,
         catalogue: Catalogue,
-        parse: Callable[[str, str | None], ParseResult],
+        parse: Callable[[str, str | None], Awaitable[ParseResult]],
         translator: Translator,
         chain: FallbackChain,
         policy: Policy,
@@ -93,7 +93,7 @@ class Dialogue:
         language = state.language or self.translator.supported(visitor.language_code)
         parsed = None
         if isinstance(event, TextInput) and (text := clean(event.text)):
-            parsed = self.parse(text, language)
+            parsed = await self.parse(text, language)
             language = language or self.translator.supported(parsed.language)
         self.translator.activate(language)
         if parsed is not None and parsed.intent == "emergency":

@@ -4,13 +4,17 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import delete, insert, select, update
+from sqlalchemy import Table, delete, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.dialogue.events import ConsentChange
 from bot.storage.models import ConsentEventRow, UserRow
+
+# Core tables: plain statements skip the ORM's bulk-persistence machinery on the hot path.
+USERS = cast(Table, UserRow.__table__)
+CONSENTS = cast(Table, ConsentEventRow.__table__)
 
 
 @dataclass(frozen=True, slots=True)
@@ -23,8 +27,8 @@ class StoredUser:
 
 async def get_user(*, session: AsyncSession, pseudonym: str) -> StoredUser | None:
     row = (await session.execute(
-        select(UserRow.id, UserRow.version, UserRow.state, UserRow.expires_at)
-        .where(UserRow.pseudonym == pseudonym)
+        select(USERS.c.id, USERS.c.version, USERS.c.state, USERS.c.expires_at)
+        .where(USERS.c.pseudonym == pseudonym)
     )).one_or_none()
     if row is None:
         return None
@@ -40,12 +44,12 @@ async def create_user(
 ) -> int:
     """Inserts a user; a concurrent insert of the same pseudonym raises IntegrityError."""
     user_id = await session.scalar(
-        insert(UserRow).values(pseudonym=pseudonym, channel=channel, state=state,
-                               created_at=now, last_seen_at=now, expires_at=expires_at,
-                               version=1).returning(UserRow.id)
+        insert(USERS).values(pseudonym=pseudonym, channel=channel, state=state,
+                             created_at=now, last_seen_at=now, expires_at=expires_at,
+                             version=1).returning(USERS.c.id)
     )
     assert user_id is not None
-    return user_id
+    return int(user_id)
 
 
 async def save_state(
@@ -54,7 +58,7 @@ async def save_state(
 ) -> bool:
     """Compare-and-set on `version`: False when another worker saved in between."""
     result = await session.execute(
-        update(UserRow).where(UserRow.id == user_id, UserRow.version == version)
+        update(USERS).where(USERS.c.id == user_id, USERS.c.version == version)
         .values(state=state, last_seen_at=now, expires_at=expires_at, version=version + 1)
     )
     return bool(getattr(result, "rowcount", 0) == 1)
@@ -64,7 +68,7 @@ async def record_consent(
     *, session: AsyncSession, user_id: int, change: ConsentChange, language: str,
     channel: str, now: datetime,
 ) -> None:
-    await session.execute(insert(ConsentEventRow).values(
+    await session.execute(insert(CONSENTS).values(
         user_id=user_id, purpose=change.purpose, given=change.given,
         text_version=change.version, text_hash=change.text_hash, language=language,
         channel=channel, at=now,

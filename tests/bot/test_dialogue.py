@@ -197,6 +197,7 @@ async def test_a_new_consent_version_is_asked_again(components: Components):
     async with components.sessions.begin() as session:  # as if the text changed since
         user = (await session.execute(select(UserRow))).scalar_one()
         user.state = {**user.state, "consents": {STORE_PROFILE: 0}, "asked": {STORE_PROFILE: 0}}
+        user.version += 1  # as another worker would
     await chat.send("/start")
     assert cb.consent(STORE_PROFILE, True) in chat.data()
 
