@@ -272,3 +272,21 @@ async def test_any_text_or_button_gets_a_polite_valid_reply(
         assert reply and all(m.html.strip() for m in reply)
         assert all(len(d.encode()) <= cb.MAX_BYTES and cb.decode(d) for d in chat.data())
         assert "<script>" not in " ".join(m.html for m in reply)
+
+
+async def test_two_workers_serving_one_user_see_each_other(
+    components: Components, bot_settings, parser, clock
+):
+    from bot.app import open_components
+
+    other = await open_components(bot_settings, parser, clock)
+    try:
+        first, second = Chat(components), Chat(other)
+        await first.send("/language")
+        await first.press(cb.language("fr"))
+        await second.send("/language")
+        await second.press(cb.language("ar"))
+        await first.send("/menu")  # the first worker's copy of the row is stale now
+        assert any("\u0600" <= c <= "\u06ff" for c in "".join(first.labels()))
+    finally:
+        await other.close()
