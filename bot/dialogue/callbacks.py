@@ -20,7 +20,7 @@ _CODE = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
 
 Kind = Literal[
     "menu", "language", "languages", "category", "region", "regions", "service", "aspect",
-    "handoff", "urgent", "consent", "privacy", "withdraw", "no", "help",
+    "handoff", "urgent", "consent", "withdraw", "no",
 ]
 
 
@@ -35,9 +35,7 @@ class Action:
 _RULES: tuple[tuple[str, Kind], ...] = (
     (r"m", "menu"),
     (r"L", "languages"),
-    (r"\?", "help"),
     (r"n", "no"),
-    (r"P", "privacy"),
     (r"l:(?P<value>[a-z]{2})", "language"),
     (r"c:(?P<value>[a-z_]{3,30})(?::(?P<page>[0-9]{1,3}))?", "category"),
     (rf"r:(?P<value>{_CODE}|\*)", "region"),
@@ -73,16 +71,8 @@ def languages() -> str:
     return "L"
 
 
-def help_() -> str:
-    return "?"
-
-
 def no() -> str:
     return "n"
-
-
-def privacy() -> str:
-    return "P"
 
 
 def language(code: str) -> str:

@@ -152,10 +152,6 @@ class Dialogue:
                 self._menu(reply)
             case "languages":
                 self._language_picker(reply, welcome=False)
-            case "help":
-                self._help(reply)
-            case "privacy":
-                self._privacy(reply)
             case "no":
                 reply.state = state.replace(offer=None)
                 reply.say(_("All right."))
@@ -251,7 +247,7 @@ class Dialogue:
             return
         region = reply.state.region
         services = await self.catalogue.services(category=category, region=region)
-        if region is None and await self._varies_by_region(services):
+        if region is None and any(not s.national for s in services):  # it depends where
             reply.state = reply.state.replace(pending=cb.category(category, page))
             await self._ask_region(reply)
             return
@@ -268,9 +264,6 @@ class Dialogue:
         rows.append([Button("📍 " + _("Change region"), cb.regions(category)),
                      Button("🏠 " + _("Menu"), cb.menu())])
         reply.say(_("%(topic)s: choose a service.", topic=label), *rows)
-
-    async def _varies_by_region(self, services: Sequence[ServiceSummary]) -> bool:
-        return any(not s.national for s in services)
 
     async def _ask_region(self, reply: _Reply) -> None:
         regions = await self.catalogue.regions()

@@ -79,4 +79,3 @@ class Turn:
     messages: tuple[Message, ...]
     consents: tuple[ConsentChange, ...] = ()
     handoff: HandoffRequest | None = None
-    forget_profile: bool = False

@@ -14,7 +14,7 @@ from bot.i18n import Translator
 from services_catalog.multilingual import FallbackChain
 from services_catalog.schema import OpeningHours, Service
 
-ENCODED = [cb.menu(), cb.languages(), cb.help_(), cb.no(), cb.privacy(), cb.language("fr"),
+ENCODED = [cb.menu(), cb.languages(), cb.no(), cb.language("fr"),
            cb.category("health"), cb.category("health", 3), cb.region("KLD-KOLDA"),
            cb.region(None), cb.regions("family"), cb.service("a" * 60),
            cb.aspect("documents", "b" * 60), cb.handoff(), cb.handoff("x"), cb.urgent(),
