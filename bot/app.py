@@ -7,8 +7,9 @@ import logging
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Update
@@ -16,12 +17,16 @@ from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, Contex
 
 from bot import nlu_setup
 from bot.catalogue import CatalogueReader
-from bot.channels import console, telegram
+from bot.channels import console, team, telegram
+from bot.channels.context import BotContext, Channel
 from bot.conversation import Conversation, utcnow
 from bot.dialogue.consent import Policy
 from bot.dialogue.core import Dialogue
 from bot.dialogue.events import Visitor
-from bot.handoff import PublicContacts
+from bot.handoff.contacts import PublicContacts
+from bot.handoff.desk import Desk, Sweeps
+from bot.handoff.intake import Intake
+from bot.handoff.routing import Router
 from bot.i18n import Translator
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.settings import PROJECT_ROOT, Settings
@@ -33,6 +38,7 @@ from services_catalog.errors import InputError
 
 log = logging.getLogger(__name__)
 PURGE_EVERY_SECONDS = 3600
+SWEEP_EVERY_SECONDS = 60
 MAX_CONCURRENT_UPDATES = 256
 CONNECTIONS = 32
 
@@ -45,6 +51,8 @@ class Components:
     translator: Translator
     pseudonyms: Pseudonymizer
     conversation: Conversation
+    desk: Desk
+    clock: Callable[[], datetime]
 
     async def close(self) -> None:
         await self.engine.dispose()
@@ -71,10 +79,15 @@ async def open_components(
 
     dialogue = Dialogue(catalogue, parse, translator, chain, policy)
     writer = Writer(engine, sessions)
+    router = Router(catalogue, settings.team_chats, settings.caseworker_chat_id,
+                    settings.default_response_hours)
+    intake = Intake(router, ZoneInfo(settings.timezone), settings.follow_up_days)
     conversation = Conversation(sessions, writer, dialogue, PublicContacts(catalogue, chain),
-                                policy, clock)
+                                intake, policy, clock)
+    desk = Desk(sessions, writer, catalogue, translator, chain, settings.default_language,
+                settings.follow_up_days, clock)
     return Components(engine, sessions, writer, translator, Pseudonymizer(_key(settings)),
-                      conversation)
+                      conversation, desk, clock)
 
 
 def _key(settings: Settings) -> bytes:
@@ -87,20 +100,28 @@ def _key(settings: Settings) -> bytes:
 
 
 def build_application(
-    settings: Settings, parser: Parser | None = None
+    settings: Settings, parser: Parser | None = None, clock: Callable[[], datetime] = utcnow
 ) -> Application[Any, Any, Any, Any, Any, Any]:
     """The Telegram application; components are opened in post_init, closed at shutdown."""
     if settings.telegram_bot_token is None:
         raise InputError("TELEGRAM_BOT_TOKEN is not set")
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-        components = await open_components(settings, parser)
+        components = await open_components(settings, parser, clock)
         application.bot_data["components"] = components
-        application.bot_data["channel"] = telegram.Channel(
-            components.conversation, components.translator, components.pseudonyms)
+        application.bot_data["channel"] = Channel(
+            components.conversation, components.translator, components.pseudonyms,
+            components.desk, Sweeps(components.desk, timedelta(
+                hours=settings.escalate_after_hours)), components.sessions, components.writer,
+            settings.default_language, components.clock,
+            catalog_max_age_days=settings.catalog_max_age_days)
         await telegram.set_commands(application.bot, components.translator)
         if application.job_queue is not None:
-            application.job_queue.run_repeating(_purge, PURGE_EVERY_SECONDS, first=60)
+            jobs = application.job_queue
+            jobs.run_repeating(_purge, PURGE_EVERY_SECONDS, first=60)
+            # deadlines live in the database: these jobs pick them up again after a restart
+            jobs.run_repeating(team.check_deadlines, SWEEP_EVERY_SECONDS, first=1)
+            jobs.run_repeating(team.send_follow_ups, SWEEP_EVERY_SECONDS, first=1)
 
     async def post_shutdown(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         components: Components | None = application.bot_data.get("components")
@@ -111,21 +132,29 @@ def build_application(
         ApplicationBuilder()
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
+        .base_file_url(settings.telegram_file_base_url)
         .rate_limiter(AIORateLimiter(
             overall_max_rate=settings.telegram_messages_per_second, max_retries=3))
         .concurrent_updates(telegram.PerChatOrder(MAX_CONCURRENT_UPDATES))
         .connection_pool_size(CONNECTIONS)  # a small pool is faster than httpcore's 256
         .pool_timeout(30)
-        .context_types(ContextTypes(context=telegram.BotContext))
+        .context_types(ContextTypes(context=BotContext))
         .post_init(post_init)
         .post_shutdown(post_shutdown)
         .build()
     )
-    telegram.register(application)
+    telegram.register(application, team_chats(settings))
     return application
 
 
-async def _purge(context: telegram.BotContext) -> None:
+def team_chats(settings: Settings) -> set[int]:
+    chats = set(settings.team_chats.values())
+    if settings.caseworker_chat_id is not None:
+        chats.add(settings.caseworker_chat_id)
+    return chats
+
+
+async def _purge(context: BotContext) -> None:
     """Deletes expired sessions and profiles."""
     components: Components = context.application.bot_data["components"]
     async with components.writer.begin() as session:

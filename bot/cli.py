@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import asyncio
+import csv
 import io
 import json
 import logging
 import sys
 import time
-from collections.abc import Awaitable, Callable
-from datetime import date
+from collections.abc import Awaitable, Callable, Mapping
+from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -18,6 +19,8 @@ from pydantic import ValidationError
 
 from bot import app, database, logs, nlu_setup
 from bot.settings import Settings
+from bot.storage import audit, reports
+from bot.storage import staff as staff_store
 from nlu import evaluate
 from nlu.data import TrainingData, load_tests
 from nlu.data import load as load_training_data
@@ -29,6 +32,7 @@ from services_catalog import files, hsds, repository
 from services_catalog.db import create_engine, session_factory
 from services_catalog.errors import InputError
 from services_catalog.importer import import_catalog
+from services_catalog.schema import CATEGORIES
 from services_catalog.validation import Rules, ValidationReport
 
 T = TypeVar("T")
@@ -310,6 +314,219 @@ def run(ctx: click.Context) -> None:
 def chat(ctx: click.Context, lang: str | None) -> None:
     """Talk to the bot in this terminal; buttons are numbered choices."""
     asyncio.run(app.run_console(_settings(ctx), lang))
+
+
+# ---------------------------------------------------------------- staff
+
+@cli.group()
+def staff() -> None:
+    """The staff allowlist: who may act on tickets, for which organisation."""
+
+
+def _codes(value: str | None) -> tuple[str, ...]:
+    """A comma-separated option as a tuple, without blanks or repeats."""
+    codes = (part.strip() for part in (value or "").split(","))
+    return tuple(dict.fromkeys(code for code in codes if code))
+
+
+async def _check_staff_scope(
+    session: Any, organization_id: str, regions: tuple[str, ...], topics: tuple[str, ...]
+) -> None:
+    """Raises InputError unless the organisation, regions and topics are in the catalogue."""
+    if await repository.get_organization(session=session,
+                                         organization_id=organization_id) is None:
+        raise InputError(f"unknown organization {organization_id!r}: not in the imported "
+                         "catalogue (see `returnee-bot catalog summary`)")
+    known: set[str] = set()
+    for region in await repository.list_regions(session=session):
+        known |= {region.id, *(district.id for district in region.districts)}
+    unknown_regions = [code for code in regions if code not in known]
+    if unknown_regions:
+        raise InputError(f"unknown region(s) {', '.join(unknown_regions)}: use region or "
+                         "district codes from the catalogue")
+    unknown_topics = [topic for topic in topics if topic not in CATEGORIES]
+    if unknown_topics:
+        raise InputError(f"unknown topic(s) {', '.join(unknown_topics)}: expected catalogue "
+                         f"categories ({', '.join(CATEGORIES)})")
+
+
+@staff.command("add")
+@click.option("--telegram-id", type=int, required=True, help="Their numeric Telegram user id.")
+@click.option("--role", required=True, help=f"One of {', '.join(staff_store.ROLES)}.")
+@click.option("--org", "organization_id", required=True, help="Organisation id in the catalogue.")
+@click.option("--regions", help="Comma-separated region or district codes (default: all).")
+@click.option("--topics", help="Comma-separated catalogue categories (default: all).")
+@click.option("--name", "display_name", help="Name shown to colleagues.")
+@click.pass_context
+def staff_add(
+    ctx: click.Context, telegram_id: int, role: str, organization_id: str, regions: str | None,
+    topics: str | None, display_name: str | None,
+) -> None:
+    """Allow someone to act on tickets (or update and reinstate them)."""
+    if role not in staff_store.ROLES:
+        raise InputError(f"unknown role {role!r}: expected one of {', '.join(staff_store.ROLES)}")
+    region_codes, topic_codes = _codes(regions), _codes(topics)
+
+    async def work(session: Any) -> staff_store.Staff:
+        async with session.begin():
+            await _check_staff_scope(session, organization_id, region_codes, topic_codes)
+            now = datetime.now(UTC)
+            member = await staff_store.add_staff(
+                session=session, telegram_id=telegram_id, role=role,
+                organization_id=organization_id, regions=region_codes, topics=topic_codes,
+                display_name=display_name, now=now)
+            await audit.record(session=session, actor="cli", action="staff.add",
+                               target=f"staff:{member.id}", allowed=True,
+                               details={"role": role, "organization": organization_id},
+                               now=now)
+            return member
+
+    member = asyncio.run(_with_session(_settings(ctx), work))
+    click.echo(f"Staff {member.id}: {member.role} at {member.organization_id}, "
+               f"regions {', '.join(member.regions) or 'all'}, "
+               f"topics {', '.join(member.topics) or 'all'}.")
+
+
+@staff.command("revoke")
+@click.option("--telegram-id", type=int, required=True, help="Their numeric Telegram user id.")
+@click.pass_context
+def staff_revoke(ctx: click.Context, telegram_id: int) -> None:
+    """Withdraw someone's access, effective at their next action."""
+
+    async def work(session: Any) -> int:
+        async with session.begin():
+            member = await staff_store.get_active_staff(session=session, telegram_id=telegram_id)
+            now = datetime.now(UTC)
+            if member is None or not await staff_store.revoke_staff(
+                    session=session, telegram_id=telegram_id, now=now):
+                raise InputError("no active staff member has this Telegram id")
+            await audit.record(session=session, actor="cli", action="staff.revoke",
+                               target=f"staff:{member.id}", allowed=True,
+                               details={"role": member.role,
+                                        "organization": member.organization_id},
+                               now=now)
+            return member.id
+
+    staff_id = asyncio.run(_with_session(_settings(ctx), work))
+    click.echo(f"Staff {staff_id} revoked.")
+
+
+@staff.command("list")
+@click.option("--org", "organization_id", help="Only this organisation.")
+@click.option("--include-revoked", is_flag=True, help="Also list revoked staff.")
+@click.pass_context
+def staff_list(ctx: click.Context, organization_id: str | None, include_revoked: bool) -> None:
+    """The staff allowlist as a table."""
+
+    async def work(session: Any) -> list[staff_store.Staff]:
+        return await staff_store.list_staff(session=session, organization_id=organization_id,
+                                            include_revoked=include_revoked)
+
+    members = asyncio.run(_with_session(_settings(ctx), work))
+    if not members:
+        click.echo("No staff.")
+        return
+    table = [("ID", "TELEGRAM ID", "ROLE", "ORGANIZATION", "REGIONS", "TOPICS", "NAME",
+              "STATUS")]
+    table += [(str(m.id), str(m.telegram_id), m.role, m.organization_id,
+               ",".join(m.regions) or "all", ",".join(m.topics) or "all",
+               m.display_name or "-", "active" if m.active else "revoked") for m in members]
+    widths = [max(len(row[i]) for row in table) for i in range(len(table[0]))]
+    for row in table:
+        click.echo("  ".join(cell.ljust(width) for cell, width in zip(row, widths, strict=True))
+                   .rstrip())
+
+
+# ---------------------------------------------------------------- report
+
+@cli.group()
+def report() -> None:
+    """Anonymous figures: unmet needs for advocacy, ticket handling."""
+
+
+_since_option = click.option("--since", type=click.DateTime(formats=["%Y-%m-%d"]),
+                             help="From this day on (YYYY-MM-DD, UTC).")
+
+
+def _label(value: str | None) -> str:
+    return "none" if value is None else value
+
+
+@report.command("gaps")
+@_since_option
+@click.option("--format", "fmt", type=click.Choice(["csv", "json"]), default="csv",
+              show_default=True)
+@click.option("--totals", "totals_only", is_flag=True,
+              help="CSV: only the totals per topic, region and reason.")
+@click.pass_context
+def report_gaps(
+    ctx: click.Context, since: datetime | None, fmt: str, totals_only: bool
+) -> None:
+    """The unmet-needs register: needs per day, and totals per topic, region and reason."""
+    since_day = since.date() if since else None
+
+    async def work(session: Any) -> reports.GapReport:
+        return await reports.report_gaps(session=session, since=since_day)
+
+    gaps = asyncio.run(_with_session(_settings(ctx), work))
+    if fmt == "json":
+        click.echo(json.dumps({
+            "since": since_day.isoformat() if since_day else None,
+            "count": gaps.count,
+            "entries": [{"day": e.day.isoformat(), "topic": e.topic, "region": e.region,
+                         "language": e.language, "reason": e.reason, "count": e.count}
+                        for e in gaps.entries],
+            "totals": [{"topic": t.topic, "region": t.region, "reason": t.reason,
+                        "count": t.count} for t in gaps.totals],
+        }, ensure_ascii=False, indent=2))
+        return
+    out = io.StringIO()
+    writer = csv.writer(out, lineterminator="\n")
+    if totals_only:
+        writer.writerow(("topic", "region", "reason", "count"))
+        writer.writerows((t.topic or "", t.region or "", t.reason, t.count) for t in gaps.totals)
+    else:
+        writer.writerow(("day", "topic", "region", "language", "reason", "count"))
+        writer.writerows((e.day.isoformat(), e.topic or "", e.region or "", e.language,
+                          e.reason, e.count) for e in gaps.entries)
+    click.echo(out.getvalue(), nl=False)
+
+
+@report.command("tickets")
+@_since_option
+@click.option("--format", "fmt", type=click.Choice(["text", "json"]), default="text",
+              show_default=True)
+@click.pass_context
+def report_tickets(ctx: click.Context, since: datetime | None, fmt: str) -> None:
+    """Tickets by status, topic, region and outcome; the median time to a first response."""
+    since_at = since.replace(tzinfo=UTC) if since else None
+
+    async def work(session: Any) -> reports.TicketReport:
+        return await reports.report_tickets(session=session, since=since_at)
+
+    figures = asyncio.run(_with_session(_settings(ctx), work))
+    groups: dict[str, Mapping[Any, int]] = {
+        "status": figures.by_status, "topic": figures.by_topic, "region": figures.by_region,
+        "outcome": figures.by_outcome}
+    if fmt == "json":
+        click.echo(json.dumps({
+            "since": since_at.date().isoformat() if since_at else None,
+            "tickets": figures.total,
+            **{f"by_{name}": {_label(k): v for k, v in counts.items()}
+               for name, counts in groups.items()},
+            "responded": figures.responded,
+            "median_first_response_minutes": figures.median_first_response_minutes,
+        }, ensure_ascii=False, indent=2))
+        return
+    period = f" since {since_at:%Y-%m-%d}" if since_at else ""
+    click.echo(f"Tickets{period}: {figures.total}")
+    for name, counts in groups.items():
+        click.echo(f"By {name}:".ljust(12) + (", ".join(
+            f"{_label(k)} {v}" for k, v in counts.items()) or "-"))
+    median = figures.median_first_response_minutes
+    click.echo("Median time to first response: " + (
+        f"{median:.1f} min over {figures.responded} ticket(s)" if median is not None
+        else "- (no responses yet)"))
 
 
 def main() -> None:

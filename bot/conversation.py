@@ -12,6 +12,7 @@ import asyncio
 import logging
 import random
 from collections.abc import Callable
+from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 
 from sqlalchemy.exc import IntegrityError
@@ -19,9 +20,10 @@ from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.dialogue.consent import STORE_PROFILE, VERSIONS, Policy
 from bot.dialogue.core import Dialogue
-from bot.dialogue.events import Event, Message, Visitor
+from bot.dialogue.events import Event, Message, TextInput, Visitor
 from bot.dialogue.state import State
-from bot.handoff import Handoff
+from bot.handoff.contacts import Handoff
+from bot.handoff.intake import Intake, Notice
 from bot.i18n import current
 from bot.storage import users
 from bot.storage.writer import Writer
@@ -40,6 +42,38 @@ class _Conflict(Exception):
     pass
 
 
+class RecentTexts:
+    """Each user's last few messages, in memory only, so a user can choose to add them to a
+    referral. Never written to the database or logs; gone after the session time."""
+
+    KEEP, CHARS, USERS = 3, 300, 10_000
+
+    def __init__(self, lifetime: timedelta) -> None:
+        self.lifetime = lifetime
+        self._texts: dict[str, list[tuple[datetime, str]]] = {}
+
+    def add(self, key: str, text: str, now: datetime) -> None:
+        kept = [*self.recent_with_times(key, now), (now, text.strip()[:self.CHARS])]
+        self._texts.pop(key, None)
+        self._texts[key] = kept[-self.KEEP:]
+        if len(self._texts) > self.USERS:
+            self._texts.pop(next(iter(self._texts)))
+
+    def recent(self, key: str, now: datetime) -> tuple[str, ...]:
+        return tuple(text for _at, text in self.recent_with_times(key, now))
+
+    def recent_with_times(self, key: str, now: datetime) -> list[tuple[datetime, str]]:
+        return [(at, text) for at, text in self._texts.get(key, ()) if now - at < self.lifetime]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    """The replies to the user, and what the channel must tell the case workers."""
+
+    messages: list[Message]
+    notices: list[Notice]
+
+
 def utcnow() -> datetime:
     return datetime.now(UTC)
 
@@ -51,24 +85,26 @@ class Conversation:
         writer: Writer,
         dialogue: Dialogue,
         handoff: Handoff,
+        intake: Intake,
         policy: Policy,
         clock: Callable[[], datetime] = utcnow,
     ) -> None:
         self.sessions, self.writer = sessions, writer
-        self.dialogue, self.handoff = dialogue, handoff
+        self.dialogue, self.handoff, self.intake = dialogue, handoff, intake
         self.policy, self.clock = policy, clock
         self._recent: dict[str, users.StoredUser] = {}  # least recently used first
+        self._texts = RecentTexts(timedelta(minutes=policy.session_minutes))
 
-    async def handle(self, visitor: Visitor, event: Event) -> list[Message]:
+    async def handle(self, visitor: Visitor, event: Event) -> Outcome:
         for attempt in range(ATTEMPTS):
-            messages = await self._attempt(visitor, event)
-            if messages is not None:
-                return messages
+            outcome = await self._attempt(visitor, event)
+            if outcome is not None:
+                return outcome
             log.info("state changed concurrently; running the turn again")
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # de-synchronise
         raise ConcurrentUpdateError("could not save the conversation state")
 
-    async def _attempt(self, visitor: Visitor, event: Event) -> list[Message] | None:
+    async def _attempt(self, visitor: Visitor, event: Event) -> Outcome | None:
         now = self.clock()
         stored = self._recent.get(visitor.key)
         if stored is None:
@@ -76,35 +112,57 @@ class Conversation:
                 stored = await users.get_user(session=session, pseudonym=visitor.key)
         alive = stored is not None and stored.expires_at > now
         state = State.from_json(stored.state) if stored is not None and alive else State()
-        turn, state = await self.dialogue.respond(event, state, visitor)
+        info = None
+        if state.ticket is not None:
+            async with self.sessions() as session:
+                info = await self.intake.info(session=session, ticket_id=state.ticket)
+            if info is None:  # closed or cancelled meanwhile
+                state = state.replace(ticket=None, human=False)
+        recent = self._texts.recent(visitor.key, now)
+        turn, state = await self.dialogue.respond(event, state, visitor, info, recent)
         language = current().code
         messages = list(turn.messages)
         if turn.handoff is not None:
             messages += await self.handoff.start(turn.handoff, state, visitor)
-        expires_at = now + self._lifetime(state)
+        route = await self.intake.route(turn.ticket) if turn.ticket is not None else None
         try:
             async with self.writer.begin() as session:
                 if stored is None:
-                    user_id = await users.create_user(
+                    user_id, version = await users.create_user(
                         session=session, pseudonym=visitor.key, channel=visitor.channel,
-                        state=state.to_json(), now=now, expires_at=expires_at)
+                        state=state.to_json(), now=now,
+                        expires_at=now + self._lifetime(state)), 1
                 else:
-                    user_id = stored.id
-                    saved = await users.save_state(
-                        session=session, user_id=user_id, version=stored.version,
-                        state=state.to_json(), now=now, expires_at=expires_at)
-                    if not saved:
-                        self._recent.pop(visitor.key, None)
-                        raise _Conflict
+                    user_id, version = stored.id, stored.version
+                notices = await self.intake.apply(session=session, turn=turn, info=info,
+                                                  user_id=user_id, language=language, now=now)
                 for change in turn.consents:
                     await users.record_consent(session=session, user_id=user_id, change=change,
                                                language=language, channel=visitor.channel,
                                                now=now)
+                if turn.ticket is not None and route is not None:
+                    ticket = await self.intake.open(
+                        session=session, user_id=user_id, draft=turn.ticket, route=route,
+                        visitor=visitor, language=language, now=now)
+                    state = state.replace(ticket=ticket.id)
+                    messages.append(self.intake.confirmation(ticket, route, now))
+                    notices.append(Notice("opened", ticket.id))
+                expires_at = now + self._lifetime(state)
+                if stored is not None or turn.ticket is not None:
+                    saved = await users.save_state(
+                        session=session, user_id=user_id, version=version,
+                        state=state.to_json(), now=now, expires_at=expires_at)
+                    if not saved:
+                        self._recent.pop(visitor.key, None)
+                        raise _Conflict
+                    version += 1
         except (_Conflict, IntegrityError):  # another worker saved or created it first
             return None
-        self._remember(visitor.key, users.StoredUser(
-            user_id, stored.version + 1 if stored else 1, state.to_json(), expires_at))
-        return messages
+        self._remember(visitor.key, users.StoredUser(user_id, version, state.to_json(),
+                                                     expires_at))
+        if isinstance(event, TextInput) and not state.human:
+            self._texts.add(visitor.key, event.text, now)
+        return Outcome(messages, notices)
 
     def _remember(self, key: str, stored: users.StoredUser) -> None:
         """Keeps recent users' rows, so most turns skip a read; saves still compare versions."""

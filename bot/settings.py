@@ -20,7 +20,13 @@ class Settings(BaseSettings):
     database_url: str = DEFAULT_DATABASE_URL
     telegram_bot_token: SecretStr | None = None
     telegram_api_base_url: str = "https://api.telegram.org/bot"
-    caseworker_chat_id: int | None = None
+    telegram_file_base_url: str = "https://api.telegram.org/file/bot"
+    caseworker_chat_id: int | None = None  # the default team chat for referrals
+    team_chats: dict[str, int] = Field(default_factory=dict)  # organisation id -> team chat
+    default_response_hours: int = Field(default=24, gt=0)  # when a service names no SOP
+    escalate_after_hours: int = Field(default=24, gt=0)  # after the first-response target
+    follow_up_days: int = Field(default=14, gt=0)
+    timezone: str = "UTC"  # of the catalogue's opening hours
     default_language: Literal["en", "fr", "ar"] = "en"
     language_fallbacks: dict[str, list[str]] = Field(
         default_factory=lambda: {"ar": ["fr", "en"], "fr": ["en"], "en": ["fr"]}

@@ -40,7 +40,14 @@ from telegram.ext import (
     filters,
 )
 
-from tests.fake_bot_api import MEDIA_KINDS, EntityParseError, FakeBotAPI, parse_html, utf16_len
+from tests.fake_bot_api import (
+    MAX_DOWNLOAD_SIZE,
+    MEDIA_KINDS,
+    EntityParseError,
+    FakeBotAPI,
+    parse_html,
+    utf16_len,
+)
 
 TOKEN = "123456:TEST-TOKEN"
 PROJECT = Path(__file__).resolve().parent.parent
@@ -61,7 +68,9 @@ async def api() -> AsyncIterator[FakeBotAPI]:
 
 @pytest.fixture
 async def bot(api: FakeBotAPI) -> AsyncIterator[TelegramBot]:
-    async with TelegramBot(TOKEN, base_url=api.base_url) as telegram_bot:
+    async with TelegramBot(
+        TOKEN, base_url=api.base_url, base_file_url=api.base_file_url
+    ) as telegram_bot:
         yield telegram_bot
 
 
@@ -532,6 +541,135 @@ async def test_send_document_stores_bytes(api: FakeBotAPI, bot: TelegramBot) -> 
     )  # fmt: skip
 
 
+async def test_user_document_round_trip_through_an_application(api: FakeBotAPI) -> None:
+    """A user's document reaches a handler, which fetches and downloads it with PTB."""
+    received: dict[str, Any] = {}
+
+    async def on_document(update: Update, context: ContextTypes.DEFAULT_TYPE) -> None:
+        message = update.effective_message
+        assert message is not None and message.document is not None
+        file = await context.bot.get_file(message.document.file_id)
+        data = await file.download_as_bytearray()
+        received.update(document=message.document, caption=message.caption, file=file, data=data)
+        await message.reply_text(f"got {len(data)} bytes")
+
+    app = (
+        ApplicationBuilder().token(api.token).base_url(api.base_url)
+        .base_file_url(api.base_file_url).build()
+    )  # fmt: skip
+    app.add_handler(MessageHandler(filters.Document.ALL, on_document))
+    awa = api.user(1001, "Awa", "fr")
+    payload = b"%PDF-1.7\n" + bytes(range(256)) * 40 + "é, ü: ".encode()
+    async with app:
+        await app.start()
+        assert app.updater is not None
+        await app.updater.start_polling(poll_interval=0, timeout=dtm.timedelta(seconds=30))
+        try:
+            api.send_document(awa, "carte d'identité.pdf", payload, caption="my ID card")
+            [reply] = await api.next_messages(awa)
+        finally:
+            await app.updater.stop()
+            await app.stop()
+    assert reply.text == f"got {len(payload)} bytes" and api.errors == []
+    assert received["data"] == bytearray(payload)
+    document, file = received["document"], received["file"]
+    assert (document.file_name, document.mime_type, document.file_size) == (
+        "carte d'identité.pdf", "application/pdf", len(payload)
+    )  # fmt: skip
+    assert received["caption"] == "my ID card"
+    assert (file.file_id, file.file_unique_id, file.file_size) == (
+        document.file_id, document.file_unique_id, len(payload)
+    )  # fmt: skip
+    assert file.file_path == f"{api.base_file_url}{api.token}/{api.downloads[0]}"
+    assert api.downloads[0].startswith("documents/file_") and api.downloads[0].endswith(".pdf")
+
+
+async def test_user_documents_in_groups_and_mime_types(api: FakeBotAPI, bot: TelegramBot) -> None:
+    awa = api.user(1001, "Awa")
+    api.send_document(awa, "notes.txt", b"hello", chat_id=FORUM, message_thread_id=7,
+                      caption="/scan@fake_test_bot please")  # fmt: skip
+    api.send_document(awa, "blob", b"\x00\x01", mime_type="application/x-custom")
+    api.send_document(awa, "data.unknownext", b"?")
+    group, custom, unknown = [u.message for u in await bot.get_updates(timeout=0)]
+    assert group is not None and group.chat.id == FORUM and group.chat.type == "supergroup"
+    assert group.message_thread_id == 7 and group.document is not None
+    assert group.document.mime_type == "text/plain"
+    assert [e.type for e in group.caption_entities] == ["bot_command"]
+    assert custom is not None and custom.chat.type == "private" and custom.document is not None
+    assert custom.document.mime_type == "application/x-custom"
+    assert unknown is not None and unknown.document is not None
+    assert unknown.document.mime_type == "application/octet-stream"
+    file = await bot.get_file(custom.document)
+    assert file.file_path is not None and file.file_path.startswith(api.base_file_url)
+    assert await file.download_as_bytearray() == bytearray(b"\x00\x01")
+    await bot.send_message(FORUM, "the group is known now", message_thread_id=7)
+    with pytest.raises(ValueError, match="empty"):
+        api.send_document(awa, "empty.txt", b"")
+
+
+async def test_get_file_errors(api: FakeBotAPI, bot: TelegramBot) -> None:
+    awa = api.user(1001, "Awa")
+    await expect_bad_request(api, bot.get_file("no-such-file"), "Bad Request: invalid file_id")
+    api.send_document(awa, "video.mp4", b"\x00\x00\x00\x18ftyp", file_size=MAX_DOWNLOAD_SIZE + 1)
+    api.send_document(awa, "limit.bin", b"x" * 16, file_size=MAX_DOWNLOAD_SIZE)
+    big, limit = [u.message for u in await bot.get_updates(timeout=0)]
+    assert big is not None and big.document is not None and limit is not None
+    assert big.document.file_size == MAX_DOWNLOAD_SIZE + 1
+    await expect_bad_request(api, bot.get_file(big.document), "Bad Request: file is too big")
+    assert limit.document is not None and (await bot.get_file(limit.document)).file_size == (
+        MAX_DOWNLOAD_SIZE
+    )
+    api.max_download_size = 4  # a small limit for real bytes
+    api.send_document(awa, "five.txt", b"12345")
+    api.send_document(awa, "four.txt", b"1234")
+    five, four = [u.message for u in await bot.get_updates(offset=-2, timeout=0)]
+    assert five is not None and five.document is not None
+    assert four is not None and four.document is not None
+    await expect_bad_request(api, bot.get_file(five.document), "Bad Request: file is too big")
+    assert await (await bot.get_file(four.document)).download_as_bytearray() == b"1234"
+    # The download endpoint: unknown path, wrong token.
+    root = api.base_file_url
+    async with aiohttp.ClientSession() as http:
+        async with http.get(f"{root}{api.token}/documents/nope.pdf") as response:
+            assert response.status == 404 and (await response.json())["ok"] is False
+        path = api.downloads[-1]
+        async with http.get(f"{root}123456:WRONG/{path}") as response:
+            assert response.status == 401
+        async with http.get(f"{root}{api.token}/{path}") as response:
+            assert response.status == 200 and await response.read() == b"1234"
+            assert response.content_type == "text/plain"
+
+
+async def test_get_file_for_files_the_bot_sent(api: FakeBotAPI, bot: TelegramBot) -> None:
+    api.user(1, "A", started=True)
+    payload = "name;city\nAwa;Dakar;Thiès\n".encode()
+    sent = await bot.send_document(1, payload, filename="report.csv")
+    assert sent.document is not None
+    file = await bot.get_file(sent.document)
+    assert (file.file_id, file.file_unique_id, file.file_size) == (
+        sent.document.file_id, sent.document.file_unique_id, len(payload)
+    )  # fmt: skip
+    assert file.file_path is not None and file.file_path.endswith(".csv")
+    assert await file.download_as_bytearray() == bytearray(payload)
+    again = await bot.send_document(1, sent.document.file_id)
+    assert again.document is not None
+    assert again.document.file_unique_id == sent.document.file_unique_id
+    # Media of simulated users is stored too: photos, voice notes and stickers download.
+    awa = api.user(1001, "Awa")
+    for kind in ("photo", "voice", "sticker", "document"):
+        api.send_other(awa, kind)
+    photo, voice, sticker, document = [u.message for u in await bot.get_updates(timeout=0)]
+    assert photo is not None and voice is not None and sticker is not None
+    assert document is not None and document.document is not None
+    for media, magic in [(photo.photo[-1], b"\xff\xd8"), (voice.voice, b"OggS"),
+                         (sticker.sticker, b"RIFF"), (document.document, b"%PDF")]:  # fmt: skip
+        assert media is not None
+        data = await (await bot.get_file(media)).download_as_bytearray()
+        assert data.startswith(magic) and len(data) == media.file_size
+    assert len({p.file_unique_id for p in photo.photo}) == 3
+    assert api.downloads[1].startswith("photos/") and api.downloads[2].startswith("voice/")
+
+
 async def test_copy_message_into_a_forum_topic(api: FakeBotAPI, bot: TelegramBot) -> None:
     awa = api.user(1001, "Awa")
     api.create_chat(FORUM, "supergroup", is_forum=True, title="Case workers")
@@ -773,8 +911,11 @@ async def test_standalone_process_with_control_api() -> None:
         base_url = (await asyncio.wait_for(process.stdout.readline(), 20)).decode().strip()
         assert base_url.startswith("http://127.0.0.1:") and base_url.endswith("/bot")
         control = base_url.removesuffix("/bot") + "/_control"
+        file_url = base_url.removesuffix("/bot") + "/file/bot"
         user = {"id": 7, "first_name": "Ana", "language_code": "pt"}
-        async with aiohttp.ClientSession() as http, TelegramBot(TOKEN, base_url=base_url) as bot:
+        async with aiohttp.ClientSession() as http, TelegramBot(
+            TOKEN, base_url=base_url, base_file_url=file_url
+        ) as bot:
             async with http.post(f"{control}/send_command",
                                  json={"user": user, "command": "/start"}) as response:  # fmt: skip
                 update_id = (await response.json())["update_id"]
@@ -793,6 +934,18 @@ async def test_standalone_process_with_control_api() -> None:
             [pressed] = await bot.get_updates(offset=update_id + 1, timeout=2)
             assert pressed.callback_query is not None and pressed.callback_query.data == "a"
             async with http.post(f"{control}/send_text", json={"text": "no user"}) as response:
+                assert response.status == 400
+            document = {"user": user, "filename": "a.txt", "content_base64": "aGk="}
+            async with http.post(f"{control}/send_document", json=document) as response:
+                document_update_id = (await response.json())["update_id"]
+            [sent_document] = await bot.get_updates(offset=document_update_id, timeout=2)
+            assert sent_document.message is not None and sent_document.message.document
+            file = await bot.get_file(sent_document.message.document)
+            assert file.file_path is not None
+            assert file.file_path.startswith(file_url)
+            assert await file.download_as_bytearray() == b"hi"
+            bad = {**document, "content_base64": "not base64!"}
+            async with http.post(f"{control}/send_document", json=bad) as response:
                 assert response.status == 400
     finally:
         process.terminate()

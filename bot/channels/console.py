@@ -61,7 +61,7 @@ async def chat(
     buttons: list[Button] = []
     event: Event = CommandInput("start")
     while True:
-        text, buttons = render(await conversation.handle(visitor, event))
+        text, buttons = render((await conversation.handle(visitor, event)).messages)
         write(text)
         line = await read()
         if line is None or line.strip().lower() in QUIT:

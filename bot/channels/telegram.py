@@ -8,22 +8,16 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Awaitable, Sequence
+from collections.abc import Awaitable
 from typing import Any
 
 from telegram import (
     BotCommand,
-    InlineKeyboardButton,
-    InlineKeyboardMarkup,
-    LinkPreviewOptions,
     Update,
 )
-from telegram.constants import ParseMode
-from telegram.error import Forbidden
 from telegram.ext import (
     Application,
     BaseUpdateProcessor,
-    CallbackContext,
     CallbackQueryHandler,
     CommandHandler,
     ExtBot,
@@ -31,39 +25,22 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels.split import split_html
-from bot.conversation import Conversation
+from bot.channels import admin, team
+from bot.channels.context import BotContext
+from bot.channels.sending import send
 from bot.dialogue.events import (
     ButtonInput,
     CommandInput,
+    Contact,
     Event,
-    Message,
     TextInput,
     UnsupportedInput,
     Visitor,
 )
 from bot.i18n import SUPPORTED, Translator, _
-from bot.pseudonym import Pseudonymizer
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "menu", "language", "privacy", "human", "help")
-NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
-
-
-class Channel:
-    """What the handlers need; created by the composition root."""
-
-    def __init__(
-        self, conversation: Conversation, translator: Translator, pseudonyms: Pseudonymizer
-    ) -> None:
-        self.conversation, self.translator, self.pseudonyms = conversation, translator, pseudonyms
-
-
-class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
-    @property
-    def channel(self) -> Channel:
-        channel: Channel = self.application.bot_data["channel"]
-        return channel
+COMMANDS = ("start", "menu", "language", "privacy", "human", "ticket", "bot", "help")
 
 
 class PerChatOrder(BaseUpdateProcessor):
@@ -93,8 +70,10 @@ class PerChatOrder(BaseUpdateProcessor):
         """Nothing to free."""
 
 
-def register(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
-    """Adds the handlers for private chats."""
+def register(application: Application[Any, Any, Any, Any, Any, Any], team_chats: set[int]) -> None:
+    """Adds the handlers for private chats and the case-worker team chats."""
+    team.register(application, team_chats)
+    admin.register(application)
     private = filters.ChatType.PRIVATE
     application.add_handler(CommandHandler(COMMANDS, on_command, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, on_command))
@@ -147,29 +126,11 @@ async def respond(update: Update, context: BotContext, event: Event) -> None:
         return
     channel = context.channel
     visitor = Visitor(channel.pseudonyms.of("telegram", user.id), "telegram", user.language_code)
-    messages = await channel.conversation.handle(visitor, event)
-    await send(context.bot, chat.id, messages)
-
-
-async def send(bot: ExtBot[None], chat_id: int, messages: Sequence[Message]) -> None:
-    """Sends HTML messages, split at 4096 UTF-16 units; buttons go on the last part."""
-    for message in messages:
-        parts = split_html(message.html)
-        for index, part in enumerate(parts):
-            markup = keyboard(message) if index == len(parts) - 1 else None
-            try:
-                await bot.send_message(chat_id, part, parse_mode=ParseMode.HTML,
-                                       reply_markup=markup, link_preview_options=NO_PREVIEW)
-            except Forbidden:
-                log.info("a user blocked the bot; reply dropped")
-                return
-
-
-def keyboard(message: Message) -> InlineKeyboardMarkup | None:
-    if not message.buttons:
-        return None
-    return InlineKeyboardMarkup([[InlineKeyboardButton(b.label, callback_data=b.data)
-                                  for b in row] for row in message.buttons])
+    contact = Contact(chat.id, user.first_name, user.username)
+    visitor = Visitor(visitor.key, "telegram", user.language_code, contact)
+    outcome = await channel.conversation.handle(visitor, event)
+    await send(context.bot, chat.id, outcome.messages)
+    await team.deliver(context, update, outcome.notices)
 
 
 async def on_error(update: object, context: BotContext) -> None:
@@ -198,7 +159,8 @@ async def set_commands(bot: ExtBot[None], translator: Translator) -> None:
             descriptions = {
                 "start": _("Start again"), "menu": _("Topics"),
                 "language": _("Change language"), "privacy": _("What I store, your choices"),
-                "human": _("Talk to a case worker"), "help": _("Help"),
+                "human": _("Talk to a case worker"), "ticket": _("My request"),
+                "bot": _("Back to the bot"), "help": _("Help"),
             }
             commands = [BotCommand(name, descriptions[name]) for name in COMMANDS]
         await bot.set_my_commands(commands, language_code=language)

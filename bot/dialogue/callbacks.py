@@ -20,7 +20,7 @@ _CODE = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
 
 Kind = Literal[
     "menu", "language", "languages", "category", "region", "regions", "service", "aspect",
-    "handoff", "urgent", "consent", "withdraw", "no",
+    "handoff", "urgent", "consent", "withdraw", "no", "draft", "follow_up", "helped",
 ]
 
 
@@ -46,6 +46,9 @@ _RULES: tuple[tuple[str, Kind], ...] = (
     (rf"u(?::(?P<value>{_SLUG}))?", "urgent"),
     (r"k:(?P<value>[ps]):(?P<extra>[yn])", "consent"),
     (r"w:(?P<value>[ps])", "withdraw"),
+    (r"H:(?P<value>[ynhfsxc])", "draft"),
+    (r"F:(?P<value>[0-9]{1,12}):(?P<extra>[ynp])", "follow_up"),
+    (r"D:(?P<value>[0-9]{1,12}):(?P<extra>[yn])", "helped"),
 )
 _PATTERNS = tuple((re.compile(pattern), kind) for pattern, kind in _RULES)
 
@@ -116,6 +119,24 @@ def consent(purpose: str, given: bool) -> str:
 def withdraw(purpose: str) -> str:
     code = {v: k for k, v in PURPOSE_CODES.items()}[purpose]
     return f"w:{code}"
+
+
+DRAFT = {"share": "y", "refuse": "n", "history": "h", "follow_up": "f", "skip": "s",
+         "cancel": "c", "cancel_ticket": "x"}
+
+
+def draft(step: str) -> str:
+    """A step of preparing a handoff: share, refuse, toggles, skip, cancel."""
+    return _checked(f"H:{DRAFT[step]}")
+
+
+def follow_up(ticket_id: int, answer: str) -> str:
+    """An answer to "did you receive the service?": y, n or p (partly)."""
+    return _checked(f"F:{ticket_id}:{answer}")
+
+
+def helped(ticket_id: int, answer: bool) -> str:
+    return _checked(f"D:{ticket_id}:{'y' if answer else 'n'}")
 
 
 def _checked(data: str) -> str:

@@ -8,12 +8,11 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Awaitable, Callable, Mapping, Sequence
-from dataclasses import dataclass
-from typing import Protocol
 
 from bot.dialogue import callbacks as cb
 from bot.dialogue import render
 from bot.dialogue.callbacks import ASPECTS, Action
+from bot.dialogue.catalogue import Catalogue
 from bot.dialogue.consent import PURPOSES, STORE_PROFILE, VERSIONS, Policy, purpose_label
 from bot.dialogue.consent import text as consent_text
 from bot.dialogue.consent import text_hash as consent_hash
@@ -24,22 +23,24 @@ from bot.dialogue.events import (
     CommandInput,
     ConsentChange,
     Event,
+    Gap,
     HandoffRequest,
-    Message,
     TextInput,
+    TicketInfo,
     Turn,
     UnsupportedInput,
     Visitor,
 )
 from bot.dialogue.labels import ASPECTS as ASPECT_LABELS
 from bot.dialogue.labels import CATEGORIES
+from bot.dialogue.referral import Referral
 from bot.dialogue.render import Renderer
+from bot.dialogue.reply import Reply
 from bot.dialogue.state import State
 from bot.i18n import NATIVE_NAMES, Translator, _, current
 from nlu.types import QUESTION_INTENTS, ParseResult
 from services_catalog.multilingual import FallbackChain
-from services_catalog.repository import ServiceSummary
-from services_catalog.schema import Organization, Region, Service
+from services_catalog.schema import Service
 
 PAGE_SIZE = 6
 CHOICES = 4
@@ -48,32 +49,6 @@ SOFT_EMERGENCY = 0.5  # a classifier-only emergency below it also gets its quest
 CLOSE_MATCH = 0.05  # services scoring within this of the best one all fit
 WEAK_MATCH = 0.6  # a service matched below it is not trusted on its own
 MISUNDERSTANDINGS = 2  # in a row, then a case worker is offered
-
-
-class Catalogue(Protocol):
-    async def services(self, *, category: str | None = ..., region: str | None = ...,
-                       emergency: bool | None = ...) -> list[ServiceSummary]: ...
-    async def service(self, service_id: str) -> Service | None: ...
-    async def active(self, service_ids: Sequence[str]) -> list[Service]: ...
-    async def regions(self) -> tuple[Region, ...]: ...
-    async def area_name(self, code: str) -> Mapping[str, str] | None: ...
-    async def organization(self, organization_id: str) -> Organization | None: ...
-
-
-@dataclass
-class _Reply:
-    """A turn being built."""
-
-    state: State
-    messages: list[Message]
-    consents: list[ConsentChange]
-    handoff: HandoffRequest | None = None
-
-    def say(self, html: str, *rows: Sequence[Button]) -> None:
-        """Adds a message; one without buttons is joined to the next (fewer bubbles)."""
-        if self.messages and not self.messages[-1].buttons:
-            html = f"{self.messages.pop().html}\n\n{html}"
-        self.messages.append(Message(html, tuple(tuple(row) for row in rows if row)))
 
 
 class Dialogue:
@@ -87,10 +62,18 @@ class Dialogue:
     ) -> None:
         self.catalogue, self.parse, self.translator = catalogue, parse, translator
         self.chain, self.policy = chain, policy
+        self.referral = Referral(catalogue, chain, policy)
 
-    async def respond(self, event: Event, state: State, visitor: Visitor) -> tuple[Turn, State]:
-        reply = _Reply(state, [], [])
+    async def respond(
+        self, event: Event, state: State, visitor: Visitor, ticket: TicketInfo | None = None,
+        recent: tuple[str, ...] = (),
+    ) -> tuple[Turn, State]:
+        reply = Reply(state, visitor, ticket, recent)
         language = state.language or self.translator.supported(visitor.language_code)
+        self.translator.activate(language)
+        if state.human and isinstance(event, TextInput | UnsupportedInput):
+            reply.relay = True  # a case worker is talking: the bot stays silent
+            return reply.turn(), state
         parsed = None
         if isinstance(event, TextInput) and (text := clean(event.text)):
             parsed = await self.parse(text, language)
@@ -104,10 +87,9 @@ class Dialogue:
             if reply.state.language is None and language is not None:
                 reply.state = reply.state.replace(language=language)
             await self._dispatch(reply, event, parsed)
-        turn = Turn(tuple(reply.messages), tuple(reply.consents), reply.handoff)
-        return turn, reply.state
+        return reply.turn(), reply.state
 
-    async def _dispatch(self, reply: _Reply, event: Event, parsed: ParseResult | None) -> None:
+    async def _dispatch(self, reply: Reply, event: Event, parsed: ParseResult | None) -> None:
         match event:
             case CommandInput(name=name):
                 await self._command(reply, name)
@@ -118,6 +100,9 @@ class Dialogue:
                     self._menu(reply)
                 else:
                     await self._action(reply, action)
+            case TextInput(text=text) if parsed is not None and (
+                    reply.state.draft or {}).get("awaiting") and parsed.intent != "emergency":
+                await self.referral.describe(reply, clean(text), reply.visitor)
             case TextInput():
                 if parsed is None:
                     reply.say(_("Please write your question, or tap a topic."))
@@ -131,7 +116,7 @@ class Dialogue:
 
     # commands and buttons
 
-    async def _command(self, reply: _Reply, name: str) -> None:
+    async def _command(self, reply: Reply, name: str) -> None:
         if name == "start":
             self._welcome(reply)
         elif name == "language":
@@ -141,11 +126,24 @@ class Dialogue:
         elif name == "privacy":
             self._privacy(reply)
         elif name in ("human", "agent"):
-            self._handoff(reply, HandoffRequest(reply.state.service_id))
+            await self._handoff(reply, HandoffRequest(reply.state.service_id))
+        elif name == "ticket":
+            if reply.open_ticket is None:
+                reply.say(_("You have no open request."))
+                self._menu(reply)
+            else:
+                self.referral.status(reply, reply.open_ticket)
+        elif name == "bot":
+            if reply.state.human:
+                reply.leave_human = True
+                reply.state = reply.state.replace(human=False)
+                reply.say(_("You are back with the bot. Your request stays open; send /ticket "
+                            "to see it."))
+            self._menu(reply)
         else:
             self._help(reply)
 
-    async def _action(self, reply: _Reply, action: Action) -> None:
+    async def _action(self, reply: Reply, action: Action) -> None:
         state = reply.state
         match action.kind:
             case "menu":
@@ -170,14 +168,26 @@ class Dialogue:
             case "aspect":
                 await self._answer(reply, action.value, ASPECTS[action.extra])
             case "handoff" | "urgent":
-                self._handoff(reply, HandoffRequest(action.value or state.service_id,
-                                                    urgent=action.kind == "urgent"))
+                await self._handoff(reply, HandoffRequest(action.value or state.service_id,
+                                                          urgent=action.kind == "urgent"))
+            case "draft":
+                await self.referral.step(reply, action.value, reply.visitor, reply.open_ticket)
+                if reply.ticket is None and not reply.state.draft and not reply.handoff:
+                    self._menu(reply)
+            case "follow_up":
+                reply.follow_up = (int(action.value), action.extra)
+                reply.say(_("Thank you for telling us."))
+                self._menu(reply)
+            case "helped":
+                reply.helped = (int(action.value), action.extra == "y")
+                reply.say(_("Thank you for telling us."))
+                self._menu(reply)
             case "consent":
                 self._consent(reply, cb.PURPOSE_CODES[action.value], action.extra == "y")
             case "withdraw":
                 self._consent(reply, cb.PURPOSE_CODES[action.value], False)
 
-    async def _set_language(self, reply: _Reply, language: str) -> None:
+    async def _set_language(self, reply: Reply, language: str) -> None:
         if language not in self.translator.languages:
             reply.say(_("Sorry, that button no longer works."))
             self._language_picker(reply, welcome=False)
@@ -191,7 +201,7 @@ class Dialogue:
             reply.say(_("I will write in English."))
             self._menu(reply)
 
-    async def _set_region(self, reply: _Reply, region: str | None) -> None:
+    async def _set_region(self, reply: Reply, region: str | None) -> None:
         if region is not None and await self.catalogue.area_name(region) is None:
             reply.say(_("Sorry, that button no longer works."))
             self._menu(reply)
@@ -207,21 +217,21 @@ class Dialogue:
 
     # screens
 
-    def _welcome(self, reply: _Reply) -> None:
+    def _welcome(self, reply: Reply) -> None:
         reply.say(_("Hello! I can tell you which services can help you after your return, "
                     "which papers you need and how to apply. Tap a topic below or write your "
                     "question in your own words."))
         self._ask_profile_consent(reply)
         self._menu(reply, intro=False)
 
-    def _menu(self, reply: _Reply, intro: bool = True) -> None:
+    def _menu(self, reply: Reply, intro: bool = True) -> None:
         buttons = [Button(render.category_label(c), cb.category(c)) for c in CATEGORIES]
         rows = [buttons[i:i + 2] for i in range(0, len(buttons), 2)]
         rows.append([Button("🙋 " + _("Talk to a case worker"), cb.handoff()),
                      Button("🌐 " + _("Language"), cb.languages())])
         reply.say(_("What do you need help with?") if intro else _("Choose a topic:"), *rows)
 
-    def _help(self, reply: _Reply) -> None:
+    def _help(self, reply: Reply) -> None:
         reply.say("\n".join([
             _("I answer questions about services for people who have returned home: what "
               "exists, who can get it, which papers you need, how to apply, where and when."),
@@ -234,13 +244,13 @@ class Dialogue:
         ]))
         self._menu(reply)
 
-    def _language_picker(self, reply: _Reply, welcome: bool) -> None:
+    def _language_picker(self, reply: Reply, welcome: bool) -> None:
         buttons = [Button(name, cb.language(code)) for code, name in NATIVE_NAMES.items()
                    if code in self.translator.languages]
         text = "Choose your language · Choisissez votre langue · اختر لغتك"
         reply.say(("👋 " if welcome else "🌐 ") + text, buttons)
 
-    async def _category(self, reply: _Reply, category: str, page: int) -> None:
+    async def _category(self, reply: Reply, category: str, page: int) -> None:
         if category not in CATEGORIES:
             reply.say(_("Sorry, that button no longer works."))
             self._menu(reply)
@@ -253,6 +263,7 @@ class Dialogue:
             return
         label = render.category_label(category)
         if not services:
+            reply.gaps.append(Gap("no_service_in_region", category, region))
             reply.say(_("I know of no service for %(topic)s in your area yet.", topic=label))
             self._offer_handoff(reply, None)
             return
@@ -265,7 +276,7 @@ class Dialogue:
                      Button("🏠 " + _("Menu"), cb.menu())])
         reply.say(_("%(topic)s: choose a service.", topic=label), *rows)
 
-    async def _ask_region(self, reply: _Reply) -> None:
+    async def _ask_region(self, reply: Reply) -> None:
         regions = await self.catalogue.regions()
         buttons = [Button(self.chain.text(r.name, self._language), cb.region(r.id))
                    for r in regions]
@@ -275,7 +286,7 @@ class Dialogue:
 
     # answers
 
-    async def _answer(self, reply: _Reply, service_id: str, aspect: str) -> None:
+    async def _answer(self, reply: Reply, service_id: str, aspect: str) -> None:
         service = await self.catalogue.service(service_id)
         if service is None:
             reply.say(_("Sorry, this service is no longer available."))
@@ -320,7 +331,7 @@ class Dialogue:
         rows.append([Button("🏠 " + _("Menu"), cb.menu())])
         return rows
 
-    async def _text(self, reply: _Reply, parsed: ParseResult) -> None:
+    async def _text(self, reply: Reply, parsed: ParseResult) -> None:
         region = next((e.value for e in parsed.entities if e.entity == "region"), None)
         if region is not None:
             reply.state = reply.state.replace(region=region)
@@ -343,8 +354,8 @@ class Dialogue:
         elif intent == "goodbye":
             reply.say(_("Goodbye, and good luck. I am here whenever you need me."))
         elif intent == "request_human":
-            self._handoff(reply, HandoffRequest(parsed.service_id or reply.state.service_id,
-                                                parsed.topic))
+            await self._handoff(reply, HandoffRequest(
+                parsed.service_id or reply.state.service_id, parsed.topic))
         elif intent == "list_services" and parsed.topic:
             await self._category(reply, parsed.topic, 0)
         elif intent == "list_services":
@@ -357,7 +368,7 @@ class Dialogue:
         else:
             await self._did_you_mean(reply, parsed)
 
-    async def _question(self, reply: _Reply, parsed: ParseResult, intent: str) -> None:
+    async def _question(self, reply: Reply, parsed: ParseResult, intent: str) -> None:
         aspect = {"ask_info": "info", "ask_documents": "documents",
                   "ask_eligibility": "eligibility", "ask_procedure": "procedure",
                   "ask_location": "location", "ask_cost": "cost"}[intent]
@@ -378,20 +389,22 @@ class Dialogue:
                 await self._choose(reply, await self.catalogue.active(
                     [s.id for s in services[:PAGE_SIZE]]), aspect)
             else:
+                reply.gaps.append(Gap("no_service_in_region", parsed.topic, reply.state.region))
                 label = render.category_label(parsed.topic)
                 reply.say(_("I know of no service for %(topic)s in your area yet.", topic=label))
                 self._offer_handoff(reply, None)
         else:
+            reply.gaps.append(Gap("no_service_matched", None, reply.state.region))
             await self._did_you_mean(reply, parsed)
 
-    async def _choose(self, reply: _Reply, services: Sequence[Service], aspect: str) -> None:
+    async def _choose(self, reply: Reply, services: Sequence[Service], aspect: str) -> None:
         reply.state = reply.state.replace(misunderstandings=0)
         rows = [[Button(self.chain.text(s.name, self._language), cb.aspect(aspect, s.id))]
                 for s in services]
         reply.say(_("Several services may fit. Which one do you mean?"), *rows,
                   [Button("🏠 " + _("Menu"), cb.menu())])
 
-    async def _did_you_mean(self, reply: _Reply, parsed: ParseResult) -> None:
+    async def _did_you_mean(self, reply: Reply, parsed: ParseResult) -> None:
         ids = [i for i in [parsed.service_id, *(m.service_id for m in parsed.alternatives)] if i]
         services = await self.catalogue.active(ids[:3])
         rows = [[Button(self.chain.text(s.name, self._language), cb.service(s.id))]
@@ -406,7 +419,7 @@ class Dialogue:
         reply.say(_("I am not sure I understood. Did you mean one of these?"), *rows,
                   [Button("🙋 " + _("Talk to a person"), cb.handoff())])
 
-    def _not_understood(self, reply: _Reply, polite: bool) -> None:
+    def _not_understood(self, reply: Reply, polite: bool) -> None:
         if self._misunderstood(reply):
             return
         if polite:
@@ -418,7 +431,7 @@ class Dialogue:
                         "other words."))
         self._menu(reply)
 
-    def _misunderstood(self, reply: _Reply) -> bool:
+    def _misunderstood(self, reply: Reply) -> bool:
         """Counts a misunderstanding; on the second in a row, offers a case worker."""
         count = reply.state.misunderstandings + 1
         reply.state = reply.state.replace(misunderstandings=count)
@@ -429,13 +442,13 @@ class Dialogue:
         self._offer_handoff(reply, None)
         return True
 
-    def _offer_handoff(self, reply: _Reply, service_id: str | None) -> None:
+    def _offer_handoff(self, reply: Reply, service_id: str | None) -> None:
         reply.state = reply.state.replace(offer=cb.handoff(service_id))
         reply.say(_("A case worker can look at your situation."),
                   [Button("🙋 " + _("Yes, talk to a case worker"), cb.handoff(service_id)),
                    Button(_("No, thanks"), cb.no())])
 
-    async def _emergency(self, reply: _Reply, parsed: ParseResult) -> None:
+    async def _emergency(self, reply: Reply, parsed: ParseResult) -> None:
         region = next((e.value for e in parsed.entities if e.entity == "region"),
                       reply.state.region)
         summaries = await self.catalogue.services(emergency=True, region=region)
@@ -446,13 +459,13 @@ class Dialogue:
                   [Button("🆘 " + _("Yes, urgently"), cb.urgent()),
                    Button(_("No, thanks"), cb.no())])
 
-    def _handoff(self, reply: _Reply, request: HandoffRequest) -> None:
+    async def _handoff(self, reply: Reply, request: HandoffRequest) -> None:
         reply.state = reply.state.replace(offer=None, misunderstandings=0)
-        reply.handoff = request
+        await self.referral.start(reply, request, reply.open_ticket)
 
     # consent
 
-    def _ask_profile_consent(self, reply: _Reply) -> None:
+    def _ask_profile_consent(self, reply: Reply) -> None:
         if reply.state.asked.get(STORE_PROFILE) == VERSIONS[STORE_PROFILE]:
             return  # given or refused at this version: /privacy changes it
         reply.state = reply.state.replace(
@@ -461,7 +474,7 @@ class Dialogue:
                   [Button("✅ " + _("Yes, remember me"), cb.consent(STORE_PROFILE, True)),
                    Button(_("No, thanks"), cb.consent(STORE_PROFILE, False))])
 
-    def _consent(self, reply: _Reply, purpose: str, given: bool) -> None:
+    def _consent(self, reply: Reply, purpose: str, given: bool) -> None:
         state = reply.state
         version = VERSIONS[purpose]
         had = state.consents.get(purpose) == version
@@ -486,7 +499,7 @@ class Dialogue:
             reply.say(_("All right. I will not store anything about you."))
         self._menu(reply)
 
-    def _privacy(self, reply: _Reply) -> None:
+    def _privacy(self, reply: Reply) -> None:
         lines = ["🔒 <b>" + _("Your privacy choices") + "</b>", ""]
         rows = []
         for purpose in PURPOSES:

@@ -18,6 +18,9 @@ class State:
     misunderstandings: int = 0
     consents: Mapping[str, int] = field(default_factory=dict)  # purpose -> version given
     asked: Mapping[str, int] = field(default_factory=dict)  # purpose -> version last asked
+    draft: Mapping[str, Any] | None = None  # a handoff being prepared, see Draft
+    ticket: int | None = None  # the user's open ticket
+    human: bool = False  # a case worker is talking: the bot only relays
 
     def replace(self, **changes: Any) -> State:
         return dataclasses.replace(self, **changes)
@@ -36,8 +39,14 @@ class State:
             if f.name in ("consents", "asked"):
                 if isinstance(value, Mapping):
                     values[f.name] = {str(k): v for k, v in value.items() if type(v) is int}
-            elif f.name == "misunderstandings":
+            elif f.name == "draft":
+                if isinstance(value, Mapping):
+                    values[f.name] = dict(value)
+            elif f.name in ("misunderstandings", "ticket"):
                 if type(value) is int and value >= 0:
+                    values[f.name] = value
+            elif f.name == "human":
+                if type(value) is bool:
                     values[f.name] = value
             elif isinstance(value, str):
                 values[f.name] = value

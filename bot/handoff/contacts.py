@@ -11,7 +11,7 @@ from typing import Protocol
 
 from bot.dialogue import callbacks as cb
 from bot.dialogue import render
-from bot.dialogue.core import Catalogue
+from bot.dialogue.catalogue import Catalogue
 from bot.dialogue.events import Button, HandoffRequest, Message, Visitor
 from bot.dialogue.render import Renderer
 from bot.dialogue.state import State

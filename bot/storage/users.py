@@ -67,12 +67,15 @@ async def save_state(
 async def record_consent(
     *, session: AsyncSession, user_id: int, change: ConsentChange, language: str,
     channel: str, now: datetime,
-) -> None:
-    await session.execute(insert(CONSENTS).values(
+) -> int:
+    """Appends a consent event; returns its id (a ticket keeps the one that allowed it)."""
+    event_id = await session.scalar(insert(CONSENTS).values(
         user_id=user_id, purpose=change.purpose, given=change.given,
         text_version=change.version, text_hash=change.text_hash, language=language,
         channel=channel, at=now,
-    ))
+    ).returning(CONSENTS.c.id))
+    assert event_id is not None
+    return int(event_id)
 
 
 @dataclass(frozen=True, slots=True)
@@ -103,3 +106,22 @@ async def delete_expired(*, session: AsyncSession, now: datetime) -> int:
                           .values(user_id=None))
     result = await session.execute(delete(UserRow).where(UserRow.expires_at < now))
     return int(getattr(result, "rowcount", 0))
+
+
+async def set_human(
+    *, session: AsyncSession, user_id: int | None, human: bool, ticket_closed: bool = False
+) -> None:
+    """Switches a user's conversation to or from a case worker; bumps the version, so any
+    worker's cached copy of the row is refreshed before its next save."""
+    if user_id is None:
+        return
+    row = (await session.execute(
+        select(USERS.c.state, USERS.c.version).where(USERS.c.id == user_id).with_for_update()
+    )).one_or_none()
+    if row is None:
+        return
+    state = {**row.state, "human": human}
+    if ticket_closed:
+        state["ticket"] = None
+    await session.execute(update(USERS).where(USERS.c.id == user_id)
+                          .values(state=state, version=row.version + 1))

@@ -101,7 +101,8 @@ class Chat:
     async def send(self, event: Event | str) -> list[Message]:
         if isinstance(event, str):
             event = _event(event)
-        self.reply = await self.components.conversation.handle(self.visitor, event)
+        self.outcome = await self.components.conversation.handle(self.visitor, event)
+        self.reply = self.outcome.messages
         return self.reply
 
     async def press(self, data: str | Callable[[str], bool]) -> list[Message]:

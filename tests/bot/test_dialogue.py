@@ -125,12 +125,15 @@ async def test_emergency_sends_contacts_first_without_consent(components: Compon
     assert not any(d.startswith("k:") for d in chat.data())
 
 
-async def test_yes_to_the_urgent_offer_starts_an_urgent_handoff(components: Components):
+async def test_yes_to_the_urgent_offer_goes_straight_to_the_urgent_preview(
+    components: Components,
+):
     chat = Chat(components)
     await chat.send("/start")
     await chat.send("I want to kill myself")
     await chat.send("yes")
-    assert "+000 33 800 0555" in chat.text()  # the crisis line's contact, again
+    assert "Marked as urgent" in chat.text()  # no description asked first
+    assert cb.draft("share") in chat.data() and cb.draft("refuse") in chat.data()
 
 
 async def test_out_of_scope_twice_offers_a_case_worker(components: Components):

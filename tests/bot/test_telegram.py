@@ -17,6 +17,7 @@ from telegram.ext import Application
 from bot import logs
 from bot.app import Components, build_application
 from bot.channels import telegram
+from bot.channels.sending import send
 from bot.dialogue import callbacks as cb
 from bot.dialogue.consent import STORE_PROFILE
 from bot.dialogue.events import Message
@@ -169,7 +170,7 @@ async def test_long_replies_are_split_at_line_boundaries(app: App, api: FakeBotA
     user = api.user(id=1006, first_name="Awa", language_code="en")
     await say(api, user, "/menu")
     lines = [f"<b>{i}</b> " + "é" * 90 for i in range(120)]  # about 11,000 units
-    await telegram.send(app.bot, user.id, [Message("\n".join(lines))])
+    await send(app.bot, user.id, [Message("\n".join(lines))])
     parts = api.messages(user.id)[-3:]
     assert not api.errors and len(parts) == 3
     assert "\n".join(p.text for p in parts).count("é") == 120 * 90

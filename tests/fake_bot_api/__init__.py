@@ -5,6 +5,9 @@
         ...
         api.send_text(api.user(1001, "Awa"), "hello")
         replies = await api.next_messages(1001)
+
+Files: pass ``base_file_url(api.base_file_url)`` too, and ``api.send_document(user, name, data)``
+lets the bot ``get_file`` and download what a user sent.
 """
 
 from .html import EntityParseError, clean_text, parse_html, utf16_len
@@ -16,13 +19,15 @@ from .records import (
     FakeUser,
     RequestRecord,
     SentMessage,
+    StoredFile,
     TopicRecord,
     Upload,
 )
 from .server import FakeBotAPI
-from .state import MEDIA_KINDS, BotState
+from .state import MAX_DOWNLOAD_SIZE, MEDIA_KINDS, BotState
 
 __all__ = [
+    "MAX_DOWNLOAD_SIZE",
     "MEDIA_KINDS",
     "ApiError",
     "BotState",
@@ -34,6 +39,7 @@ __all__ = [
     "FakeUser",
     "RequestRecord",
     "SentMessage",
+    "StoredFile",
     "TopicRecord",
     "Upload",
     "clean_text",

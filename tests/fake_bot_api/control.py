@@ -4,6 +4,8 @@ Enabled with ``FakeBotAPI(control_api=True)`` (``python -m tests.fake_bot_api`` 
 
 * ``POST /_control/send_text``     ``{"user": {"id": 1, "first_name": "Awa"}, "text": "hi"}``
 * ``POST /_control/send_command``  ``{"user": {...}, "command": "/start"}``
+* ``POST /_control/send_document`` ``{"user": {...}, "filename": "a.pdf", "content_base64": "...",
+  "mime_type": "application/pdf", "caption": "...", "chat_id": -100123}`` (last three optional)
 * ``POST /_control/press``         ``{"user": {...}, "chat_id": 1, "message_id": 2, "data": "x"}``
 * ``GET  /_control/messages?chat_id=1[&min_count=2&timeout=5]``  bot messages, oldest first
 * ``GET  /_control/requests``      every Bot API call received
@@ -13,6 +15,7 @@ POSTs answer ``{"update_id": N}``; errors answer ``{"error": "..."}`` with statu
 
 from __future__ import annotations
 
+import base64
 import dataclasses
 import json
 from collections.abc import Awaitable, Callable
@@ -61,6 +64,17 @@ def add_control_routes(app: web.Application, api: FakeBotAPI) -> None:
         message = api.message(int(body["chat_id"]), int(body["message_id"]))
         return api.press(user(body), message, str(body["data"]))
 
+    def send_document(body: JSONDict) -> int:
+        chat_id = body.get("chat_id")
+        return api.send_document(
+            user(body),
+            str(body["filename"]),
+            base64.b64decode(str(body["content_base64"]), validate=True),
+            mime_type=body.get("mime_type"),
+            caption=body.get("caption"),
+            chat_id=None if chat_id is None else int(chat_id),
+        )
+
     async def messages(request: web.Request) -> web.StreamResponse:
         try:
             chat_id = int(request.query["chat_id"])
@@ -85,6 +99,7 @@ def add_control_routes(app: web.Application, api: FakeBotAPI) -> None:
         "/_control/send_command",
         post(lambda body: api.send_command(user(body), str(body["command"]))),
     )
+    app.router.add_post("/_control/send_document", post(send_document))
     app.router.add_post("/_control/press", post(press))
     app.router.add_get("/_control/messages", messages)
     app.router.add_get("/_control/requests", requests)

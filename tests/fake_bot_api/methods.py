@@ -266,22 +266,21 @@ def send_document(s: BotState, p: Params) -> Any:
         mime_type = document.content_type
         if not mime_type or mime_type == "application/octet-stream":
             mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
-        data = document.data
-        file_id = s.new_file(filename, mime_type, data)
+        stored = s.store_file(document.data, filename=filename, mime_type=mime_type)
     elif isinstance(document, str) and document:
         known = s.file(document)
         if known is None:
             raise bad_request("wrong file identifier/HTTP URL specified")
-        filename, mime_type, data = known
-        file_id = document
+        stored = known
     else:
         raise bad_request("there is no document in the request")
     markup, buttons = parse_markup(p.obj("reply_markup"))
     thread, reply = _send_context(s, p, chat)
     message_id = s.allocate_message_id(chat["id"])
     record = DocumentRecord(
-        chat["id"], message_id, file_id, filename, mime_type, data, caption.text or None
-    )
+        chat["id"], message_id, stored.file_id, stored.filename, stored.mime_type, stored.data,
+        caption.text or None,
+    )  # fmt: skip
     s.documents.append(record)
     sent = SentMessage(
         message_id=message_id, chat_id=chat["id"], text=caption.text, raw_text=caption.raw,
@@ -289,21 +288,20 @@ def send_document(s: BotState, p: Params) -> Any:
         message_thread_id=thread, date=now(), reply_to_message_id=reply, document=record,
         kind="document", reply_markup=markup,
     )  # fmt: skip
-    extra: JSONDict = {"document": _document_dict(file_id, filename, mime_type, len(data))}
+    extra: JSONDict = {"document": stored.to_document()}
     extra.update(_text_fields(caption, caption=True))
     if markup is not None:
         extra["reply_markup"] = markup
     return s.store_bot_message(chat, sent, extra)
 
 
-def _document_dict(file_id: str, filename: str, mime_type: str, size: int) -> JSONDict:
-    return {
-        "file_id": file_id,
-        "file_unique_id": f"AgAD{file_id[-12:]}",
-        "file_name": filename,
-        "mime_type": mime_type,
-        "file_size": size,
-    }
+def get_file(s: BotState, p: Params) -> Any:
+    stored = s.file(p.text("file_id") or "")
+    if stored is None:
+        raise bad_request("invalid file_id")
+    if stored.size > s.max_download_size:
+        raise bad_request("file is too big")
+    return stored.to_file()
 
 
 def copy_message(s: BotState, p: Params) -> Any:
@@ -339,10 +337,9 @@ def copy_message(s: BotState, p: Params) -> Any:
     if kind == "document":
         known = s.file(source["document"]["file_id"])
         if known is not None:
-            filename, mime_type, data = known
             document = DocumentRecord(
-                chat["id"], message_id, source["document"]["file_id"], filename, mime_type, data,
-                text or None,
+                chat["id"], message_id, known.file_id, known.filename, known.mime_type,
+                known.data, text or None,
             )  # fmt: skip
     sent = SentMessage(
         message_id=message_id, chat_id=chat["id"], text=text, raw_text=text,
@@ -447,6 +444,7 @@ SYNC_METHODS: dict[str, Handler] = {
     "deleteMessage": delete_message,
     "answerCallbackQuery": answer_callback_query,
     "sendDocument": send_document,
+    "getFile": get_file,
     "copyMessage": copy_message,
     "createForumTopic": create_forum_topic,
     "setMyCommands": set_my_commands,

@@ -71,6 +71,38 @@ class Upload:
 
 
 @dataclass(frozen=True)
+class StoredFile:
+    """A file the fake holds (bot uploads and simulated users' media), served by getFile."""
+
+    file_id: str
+    file_unique_id: str
+    file_path: str  # relative, e.g. "documents/file_3.pdf"; downloaded from base_file_url
+    filename: str
+    mime_type: str
+    data: bytes = field(repr=False)
+    size: int  # the reported file_size; may exceed len(data) to fake a big file
+
+    def to_document(self) -> JSONDict:
+        """A Bot API ``Document`` object for this file."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_name": self.filename,
+            "mime_type": self.mime_type,
+            "file_size": self.size,
+        }
+
+    def to_file(self) -> JSONDict:
+        """A Bot API ``File`` object (the result of getFile)."""
+        return {
+            "file_id": self.file_id,
+            "file_unique_id": self.file_unique_id,
+            "file_size": self.size,
+            "file_path": self.file_path,
+        }
+
+
+@dataclass(frozen=True)
 class DocumentRecord:
     """A document the bot sent (``sendDocument``) or copied into a chat."""
 

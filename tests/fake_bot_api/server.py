@@ -76,6 +76,14 @@ class FakeBotAPI(BotState):
         """For ``ApplicationBuilder().base_url(...)`` / ``Bot(token, base_url=...)``."""
         return f"http://{self.host}:{self.port}/bot"
 
+    @property
+    def base_file_url(self) -> str:
+        """For ``ApplicationBuilder().base_file_url(...)`` / ``Bot(..., base_file_url=...)``.
+
+        PTB appends the token, then ``/`` and getFile's ``file_path``.
+        """
+        return f"http://{self.host}:{self.port}/file/bot"
+
     async def start(self) -> None:
         if self.closed:
             raise RuntimeError("a stopped FakeBotAPI cannot be restarted; create a new one")
@@ -84,6 +92,7 @@ class FakeBotAPI(BotState):
             from .control import add_control_routes
 
             add_control_routes(app, self)
+        app.router.add_get("/file/bot{token}/{file_path:.+}", self._download)
         app.router.add_route("*", "/{path:.*}", self._handle)
         runner = web.AppRunner(
             app, handler_cancellation=True, access_log=None, shutdown_timeout=0.5
@@ -214,6 +223,18 @@ class FakeBotAPI(BotState):
             raise
         self._record(canonical, params, arrived, 200, None)
         return _json_response({"ok": True, "result": result}, 200)
+
+    async def _download(self, request: web.Request) -> web.StreamResponse:
+        """``GET /file/bot<token>/<file_path>``: the bytes of a file getFile described."""
+        stored = self.file_at(request.match_info["file_path"])
+        if request.match_info["token"] != self.token:
+            error = ApiError(401, "Unauthorized")
+        elif stored is None:
+            error = ApiError(404, "Not Found")
+        else:
+            self.downloads.append(stored.file_path)
+            return web.Response(body=stored.data, content_type=stored.mime_type)
+        return _json_response(error.payload(), error.status)
 
     async def _call(self, method: str, params: JSONDict) -> Any:
         p = Params(params)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import mimetypes
 import re
 import time
 from collections.abc import Callable
@@ -18,6 +19,7 @@ from .records import (
     JSONDict,
     RequestRecord,
     SentMessage,
+    StoredFile,
     TopicRecord,
     bad_request,
 )
@@ -27,6 +29,9 @@ _COMMAND = re.compile(r"(?<![\w/<>])/[a-zA-Z0-9_]{1,64}(?:@[a-zA-Z0-9_]{3,32})?(
 # Update types delivered when allowed_updates is empty (Telegram's default).
 _OPT_IN_UPDATES = frozenset({"chat_member", "message_reaction", "message_reaction_count"})
 MEDIA_KINDS = ("sticker", "voice", "photo", "document", "location", "contact")
+# getFile refuses files bigger than this ("Bad Request: file is too big").
+MAX_DOWNLOAD_SIZE = 20 * 1024 * 1024
+_SUFFIX = re.compile(r"\.[A-Za-z0-9]{1,10}")
 
 
 def now() -> int:
@@ -103,8 +108,11 @@ class BotState:
         self._confirmed = 0
         self._queries: dict[str, JSONDict] = {}
         self._query_ids = itertools.count(4_242_000_000_000_000_001)
-        self._files: dict[str, tuple[str, str, bytes]] = {}
+        self._files: dict[str, StoredFile] = {}
+        self._file_paths: dict[str, StoredFile] = {}
         self._file_ids = itertools.count(1)
+        self.max_download_size = MAX_DOWNLOAD_SIZE
+        self.downloads: list[str] = []  # file_paths served by the download endpoint
         self._blocked: set[int] = set()
         self._threads: dict[int, set[int]] = {}
         self._marks: dict[int, int] = {}
@@ -190,6 +198,48 @@ class BotState:
             raise ValueError(f"kind must be one of {MEDIA_KINDS}")
         payload = self._media_payload(user, kind)
         message = self._incoming(user, self._private_chat(user), extra={kind: payload})
+        return self._enqueue({"message": message})
+
+    def send_document(
+        self,
+        user: FakeUser,
+        filename: str,
+        content: bytes,
+        *,
+        mime_type: str | None = None,
+        caption: str | None = None,
+        chat_id: int | None = None,
+        message_thread_id: int | None = None,
+        file_size: int | None = None,
+    ) -> int:
+        """``user`` sends a document, privately or (``chat_id``) in a group; the bot can
+        getFile and download it.
+
+        ``mime_type`` defaults to a guess from ``filename``. ``file_size`` overrides the
+        reported size (e.g. 25 MB to hit getFile's limit) without allocating it.
+        """
+        if not content:
+            raise ValueError("Telegram does not deliver empty files")
+        if mime_type is None:
+            mime_type = mimetypes.guess_type(filename)[0] or "application/octet-stream"
+        if chat_id is None or chat_id == user.id:
+            chat = self._private_chat(user)
+        elif chat_id > 0:
+            raise ValueError(f"chat {chat_id} is another user's private chat")
+        else:
+            chat = self._chats.get(chat_id) or self.create_chat(chat_id)
+        if message_thread_id is not None:
+            self._threads.setdefault(chat["id"], set()).add(message_thread_id)
+        stored = self.store_file(
+            bytes(content), filename=filename, mime_type=mime_type, size=file_size
+        )
+        extra: JSONDict = {"document": stored.to_document()}
+        if caption:
+            extra["caption"] = caption
+            entities = command_entities(caption)
+            if entities:
+                extra["caption_entities"] = entities
+        message = self._incoming(user, chat, thread=message_thread_id, extra=extra)
         return self._enqueue({"message": message})
 
     def send_edited_text(self, user: FakeUser, text: str, *, message_id: int | None = None) -> int:
@@ -453,13 +503,39 @@ class BotState:
         self._chat_signal(chat_id).fire()
         return True
 
-    def new_file(self, filename: str, mime_type: str, data: bytes) -> str:
-        file_id = f"BQACAgIAAxkBAAI{next(self._file_ids):06d}fake"
-        self._files[file_id] = (filename, mime_type, data)
-        return file_id
+    def store_file(
+        self,
+        data: bytes,
+        *,
+        filename: str,
+        mime_type: str,
+        folder: str = "documents",
+        file_id: str | None = None,
+        size: int | None = None,
+    ) -> StoredFile:
+        """Keep a file for getFile and the download endpoint; ``size`` defaults to len(data)."""
+        n = next(self._file_ids)
+        suffix = _SUFFIX.fullmatch(_suffix(filename))
+        stored = StoredFile(
+            file_id=file_id or f"BQACAgIAAxkBAAI{n:06d}fake",
+            file_unique_id=f"AgAD{n:06d}",
+            file_path=f"{folder}/file_{n}{suffix[0].lower() if suffix else ''}",
+            filename=filename,
+            mime_type=mime_type,
+            data=data,
+            size=len(data) if size is None else size,
+        )
+        self._files[stored.file_id] = stored
+        self._file_paths[stored.file_path] = stored
+        return stored
 
-    def file(self, file_id: str) -> tuple[str, str, bytes] | None:
+    def file(self, file_id: str) -> StoredFile | None:
+        """A stored file by file_id (bot uploads and simulated users' media)."""
         return self._files.get(file_id)
+
+    def file_at(self, file_path: str) -> StoredFile | None:
+        """A stored file by the file_path getFile returned."""
+        return self._file_paths.get(file_path)
 
     def take_query(self, query_id: str) -> JSONDict | None:
         return self._queries.pop(query_id, None)
@@ -557,25 +633,39 @@ class BotState:
         return message
 
     def _media_payload(self, user: FakeUser, kind: str) -> Any:
-        n = next(self._file_ids)
-        ids = {"file_id": f"AgACAgIAAxkBAAI{n:06d}{kind}", "file_unique_id": f"AQAD{n:06d}"}
+        """A realistic payload; its files are stored, so getFile and downloads work."""
+        prefix = f"AgACAgIAAxkBAAI{next(self._file_ids):06d}{kind}"
+
+        def ids(
+            magic: bytes, size: int, name: str, mime: str, folder: str, file_id: str = prefix
+        ) -> JSONDict:
+            data = magic + bytes(max(size - len(magic), 0))
+            stored = self.store_file(
+                data, filename=name, mime_type=mime, folder=folder, file_id=file_id
+            )
+            return {"file_id": stored.file_id, "file_unique_id": stored.file_unique_id}
+
         if kind == "photo":
             return [
-                {**ids, "file_id": f"{ids['file_id']}_{w}", "width": w, "height": w * 3 // 4,
-                 "file_size": w * 40}
+                {**ids(b"\xff\xd8\xff\xe0", w * 40, "photo.jpg", "image/jpeg", "photos",
+                       f"{prefix}_{w}"),
+                 "width": w, "height": w * 3 // 4, "file_size": w * 40}
                 for w in (90, 320, 800)
             ]  # fmt: skip
         if kind == "sticker":
-            return {**ids, "type": "regular", "width": 512, "height": 512, "is_animated": False,
+            return {**ids(b"RIFF", 23_456, "sticker.webp", "image/webp", "stickers"),
+                    "type": "regular", "width": 512, "height": 512, "is_animated": False,
                     "is_video": False, "emoji": "👍", "set_name": "FakeStickers",
                     "file_size": 23_456}  # fmt: skip
         if kind == "voice":
-            return {**ids, "duration": 3, "mime_type": "audio/ogg", "file_size": 9_876}
+            return {**ids(b"OggS", 9_876, "voice.oga", "audio/ogg", "voice"), "duration": 3,
+                    "mime_type": "audio/ogg", "file_size": 9_876}  # fmt: skip
         if kind == "document":
             data = b"%PDF-1.4\n% fake document\n"
-            self._files[ids["file_id"]] = ("document.pdf", "application/pdf", data)
-            return {**ids, "file_name": "document.pdf", "mime_type": "application/pdf",
-                    "file_size": len(data)}  # fmt: skip
+            stored = self.store_file(
+                data, filename="document.pdf", mime_type="application/pdf", file_id=prefix
+            )
+            return stored.to_document()
         if kind == "location":
             return {"latitude": 14.6937, "longitude": -17.44406}
         return {"phone_number": "+221770000000", "first_name": user.first_name, "user_id": user.id}
@@ -599,6 +689,11 @@ class BotState:
             }
 
 
+def _suffix(filename: str) -> str:
+    dot = filename.rfind(".")
+    return filename[dot:] if dot > 0 else ""
+
+
 def _chat_id(chat: int | FakeUser) -> int:
     return chat.id if isinstance(chat, FakeUser) else chat
 
@@ -617,5 +712,3 @@ def _forbidden(chat_type: str) -> str:
     if chat_type == "channel":
         return "Forbidden: bot is not a member of the channel chat"
     return f"Forbidden: bot was kicked from the {chat_type} chat"
-
-

@@ -1,0 +1,19 @@
+"""What the dialogue needs from the catalogue (implemented by bot.catalogue.CatalogueReader)."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from typing import Protocol
+
+from services_catalog.repository import ServiceSummary
+from services_catalog.schema import Organization, Region, Service
+
+
+class Catalogue(Protocol):
+    async def services(self, *, category: str | None = ..., region: str | None = ...,
+                       emergency: bool | None = ...) -> list[ServiceSummary]: ...
+    async def service(self, service_id: str) -> Service | None: ...
+    async def active(self, service_ids: Sequence[str]) -> list[Service]: ...
+    async def regions(self) -> tuple[Region, ...]: ...
+    async def area_name(self, code: str) -> Mapping[str, str] | None: ...
+    async def organization(self, organization_id: str) -> Organization | None: ...

@@ -1,0 +1,1 @@
+"""Handoff to case workers: routing, ticket cards, the case desk, SLA and follow-up."""
