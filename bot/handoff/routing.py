@@ -33,9 +33,11 @@ class Router:
     async def route(
         self, service_id: str | None, topic: str | None, region: str | None
     ) -> Route:
-        """The named service's organisation, else one that takes referrals for the topic
-        in the region, else the default team."""
+        """The named service's organisation if it takes referrals, else one that does for
+        the topic in the region, else the default team."""
         service = await self.catalogue.service(service_id) if service_id else None
+        if service is not None and not service.accepts_referrals:
+            topic, service = topic or service.category, None
         if service is None and topic:
             candidates = await self.catalogue.services(category=topic, region=region)
             service = next((s for s in await self.catalogue.active([c.id for c in candidates])
