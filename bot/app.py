@@ -30,14 +30,14 @@ from bot.handoff.routing import Router
 from bot.i18n import Translator
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.settings import PROJECT_ROOT, Settings
-from bot.storage import users
+from bot.storage import retention
 from bot.storage.writer import Writer
 from nlu.types import Parser, ParseResult
 from services_catalog.db import create_engine, session_factory
 from services_catalog.errors import InputError
 
 log = logging.getLogger(__name__)
-PURGE_EVERY_SECONDS = 3600
+RETENTION_EVERY_SECONDS = 3600  # sessions expire within the hour they are due
 SWEEP_EVERY_SECONDS = 60
 MAX_CONCURRENT_UPDATES = 256
 CONNECTIONS = 32
@@ -109,6 +109,7 @@ def build_application(
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         components = await open_components(settings, parser, clock)
         application.bot_data["components"] = components
+        application.bot_data["settings"] = settings
         application.bot_data["channel"] = Channel(
             components.conversation, components.translator, components.pseudonyms,
             components.desk, Sweeps(components.desk, timedelta(
@@ -118,7 +119,7 @@ def build_application(
         await telegram.set_commands(application.bot, components.translator)
         if application.job_queue is not None:
             jobs = application.job_queue
-            jobs.run_repeating(_purge, PURGE_EVERY_SECONDS, first=60)
+            jobs.run_repeating(_retention, RETENTION_EVERY_SECONDS, first=60)
             # deadlines live in the database: these jobs pick them up again after a restart
             jobs.run_repeating(team.check_deadlines, SWEEP_EVERY_SECONDS, first=1)
             jobs.run_repeating(team.send_follow_ups, SWEEP_EVERY_SECONDS, first=1)
@@ -154,12 +155,16 @@ def team_chats(settings: Settings) -> set[int]:
     return chats
 
 
-async def _purge(context: BotContext) -> None:
-    """Deletes expired sessions and profiles."""
+async def _retention(context: BotContext) -> None:
+    """Deletes expired sessions and profiles; anonymises tickets past their retention."""
     components: Components = context.application.bot_data["components"]
+    settings: Settings = context.application.bot_data["settings"]
     async with components.writer.begin() as session:
-        count = await users.delete_expired(session=session, now=utcnow())
-    log.info("expired users deleted: %d", count)
+        report = await retention.apply_retention(
+            session=session, now=components.clock(),
+            ticket_days=settings.ticket_retention_days)
+    log.info("retention: %d users deleted, %d tickets anonymised", report.users_deleted,
+             report.tickets_anonymised)
 
 
 def run_telegram(settings: Settings) -> None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import csv
+import dataclasses
 import io
 import json
 import logging
@@ -19,7 +20,7 @@ from pydantic import ValidationError
 
 from bot import app, database, logs, nlu_setup
 from bot.settings import Settings
-from bot.storage import audit, reports
+from bot.storage import audit, reports, retention
 from bot.storage import staff as staff_store
 from nlu import evaluate
 from nlu.data import TrainingData, load_tests
@@ -62,7 +63,7 @@ def cli(ctx: click.Context) -> None:
         settings = Settings()
     except ValidationError as error:
         raise click.ClickException(f"invalid settings:\n{error}") from None
-    logs.configure(settings.log_level)
+    logs.configure(settings.log_level, settings.log_format, logs.secrets_of(settings))
     ctx.obj = settings
 
 
@@ -527,6 +528,47 @@ def report_tickets(ctx: click.Context, since: datetime | None, fmt: str) -> None
     click.echo("Median time to first response: " + (
         f"{median:.1f} min over {figures.responded} ticket(s)" if median is not None
         else "- (no responses yet)"))
+
+
+# ---------------------------------------------------------------- maintenance
+
+@cli.group()
+def maintenance() -> None:
+    """Housekeeping: retention of personal data."""
+
+
+@maintenance.command("retention")
+@click.option("--dry-run", is_flag=True, help="Count what would change; write nothing.")
+@click.pass_context
+def maintenance_retention(ctx: click.Context, dry_run: bool) -> None:
+    """Delete expired users; anonymise tickets closed TICKET_RETENTION_DAYS ago."""
+    settings = _settings(ctx)
+
+    async def work(session: Any) -> retention.RetentionReport:
+        async with session.begin():
+            now = datetime.now(UTC)
+            counts = await retention.apply_retention(
+                session=session, now=now, ticket_days=settings.ticket_retention_days,
+                dry_run=dry_run)
+            if not dry_run:
+                await audit.record(session=session, actor="cli", action="retention",
+                                   target=None, allowed=True,
+                                   details=dataclasses.asdict(counts), now=now)
+            return counts
+
+    counts = asyncio.run(_with_session(settings, work))
+    days = settings.ticket_retention_days
+    lines = (
+        ("Would delete" if dry_run else "Deleted", counts.users_deleted, "expired user(s)"),
+        ("Would anonymise" if dry_run else "Anonymised", counts.tickets_anonymised,
+         f"ticket(s) closed more than {days} day(s) ago"),
+        ("Would delete" if dry_run else "Deleted", counts.relay_messages_deleted,
+         "relayed-message link(s)"),
+        ("Would clear" if dry_run else "Cleared", counts.notes_cleared, "internal note(s)"),
+    )
+    for verb, count, what in lines:
+        click.echo(f"{verb} {count} {what}.")
+    click.echo("Dry run: nothing was written." if dry_run else "Recorded in the audit log.")
 
 
 def main() -> None:

@@ -9,23 +9,25 @@ Consent records are written in the same transaction as the state they change.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
 import random
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
-from bot.dialogue.consent import STORE_PROFILE, VERSIONS, Policy
+from bot.dialogue.consent import SHARE_WITH_CASEWORKER, STORE_PROFILE, VERSIONS, Policy
 from bot.dialogue.core import Dialogue
-from bot.dialogue.events import Event, Message, TextInput, Visitor
+from bot.dialogue.events import Event, Message, TextInput, Turn, Visitor
 from bot.dialogue.state import State
 from bot.handoff.contacts import Handoff
 from bot.handoff.intake import Intake, Notice
-from bot.i18n import current
-from bot.storage import users
+from bot.i18n import _, current, ngettext
+from bot.storage import rights, users
 from bot.storage.writer import Writer
 from services_catalog.errors import ReturneeBotError
 
@@ -59,6 +61,9 @@ class RecentTexts:
         if len(self._texts) > self.USERS:
             self._texts.pop(next(iter(self._texts)))
 
+    def forget(self, key: str) -> None:
+        self._texts.pop(key, None)
+
     def recent(self, key: str, now: datetime) -> tuple[str, ...]:
         return tuple(text for _at, text in self.recent_with_times(key, now))
 
@@ -72,6 +77,22 @@ class Outcome:
 
     messages: list[Message]
     notices: list[Notice]
+    documents: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, content)
+
+
+def export_summary(data: dict[str, Any]) -> str:
+    """A readable summary of /mydata, in the current locale."""
+    if data["profile"] is None:
+        return _("I store nothing about you right now. The file attached is empty.")
+    return "\n".join([
+        _("Here is everything I store about you, in the attached file:"),
+        "• " + _("your choices and where you are in our conversation"),
+        "• " + ngettext("%(count)s consent record", "%(count)s consent records",
+                        len(data["consents"])),
+        "• " + ngettext("%(count)s request to a case worker",
+                        "%(count)s requests to a case worker", len(data["requests"])),
+        _("Send /delete to erase it."),
+    ])
 
 
 def utcnow() -> datetime:
@@ -124,6 +145,8 @@ class Conversation:
         messages = list(turn.messages)
         if turn.handoff is not None:
             messages += await self.handoff.start(turn.handoff, state, visitor)
+        if turn.erase or turn.export:
+            return await self._rights(visitor, turn, stored, messages, language, now)
         route = await self.intake.route(turn.ticket) if turn.ticket is not None else None
         try:
             async with self.writer.begin() as session:
@@ -140,11 +163,18 @@ class Conversation:
                     await users.record_consent(session=session, user_id=user_id, change=change,
                                                language=language, channel=visitor.channel,
                                                now=now)
+                if any(c.purpose == SHARE_WITH_CASEWORKER and not c.given
+                       for c in turn.consents):
+                    for closed in await rights.withdraw_sharing(session=session,
+                                                                user_id=user_id, now=now):
+                        notices.append(Notice("withdrawn", closed.id))
+                    state = state.replace(ticket=None, human=False)
                 if turn.ticket is not None and route is not None:
                     ticket = await self.intake.open(
                         session=session, user_id=user_id, draft=turn.ticket, route=route,
                         visitor=visitor, language=language, now=now)
-                    state = state.replace(ticket=ticket.id)
+                    state = state.replace(ticket=ticket.id, consents={
+                        **state.consents, SHARE_WITH_CASEWORKER: turn.ticket.consent.version})
                     messages.append(self.intake.confirmation(ticket, route, now))
                     notices.append(Notice("opened", ticket.id))
                 expires_at = now + self._lifetime(state)
@@ -162,6 +192,33 @@ class Conversation:
                                                      expires_at))
         if isinstance(event, TextInput) and not state.human:
             self._texts.add(visitor.key, event.text, now)
+        return Outcome(messages, notices)
+
+    async def _rights(
+        self, visitor: Visitor, turn: Turn, stored: users.StoredUser | None,
+        messages: list[Message], language: str, now: datetime,
+    ) -> Outcome:
+        """/mydata sends everything stored about the user; /delete erases it."""
+        if turn.export:
+            data: dict[str, Any] = {"profile": None, "consents": [], "requests": []}
+            if stored is not None:
+                async with self.sessions() as session:
+                    data = await rights.export_user(session=session, user_id=stored.id)
+            document = json.dumps(data, ensure_ascii=False, indent=2).encode()
+            messages.append(Message(export_summary(data)))
+            return Outcome(messages, [], [("my-data.json", document)])
+        notices = []
+        if stored is not None:
+            async with self.writer.begin() as session:
+                for change in turn.consents:  # a withdrawal is recorded, then unlinked
+                    await users.record_consent(session=session, user_id=stored.id,
+                                               change=change, language=language,
+                                               channel=visitor.channel, now=now)
+                for ticket in await rights.erase_user(session=session, user_id=stored.id,
+                                                      now=now):
+                    notices.append(Notice("erased", ticket.id))
+        self._recent.pop(visitor.key, None)
+        self._texts.forget(visitor.key)
         return Outcome(messages, notices)
 
     def _remember(self, key: str, stored: users.StoredUser) -> None:

@@ -34,12 +34,15 @@ class Settings(BaseSettings):
     nlu_backend: Literal["embedded", "rasa"] = "embedded"
     rasa_url: str | None = None
     log_level: Literal["DEBUG", "INFO", "WARNING", "ERROR"] = "INFO"
+    log_format: Literal["text", "json"] = "text"  # json: one object per line
     catalog_path: Path = PROJECT_ROOT / "services_catalog" / "data"
     catalog_max_age_days: int = Field(default=365, gt=0)
     nlu_cache_dir: Path = PROJECT_ROOT / "var" / "nlu"
     pseudonym_key: SecretStr | None = None  # hex; default: var/pseudonym.key, made on first run
     profile_retention_days: int = Field(default=180, gt=0)
     session_minutes: int = Field(default=60, gt=0)
+    # closed or cancelled tickets lose their personal details this long after closing
+    ticket_retention_days: int = Field(default=365, gt=0)
     telegram_messages_per_second: int = Field(default=30, ge=0)  # 0: no limit (benchmarks)
     webhook_url: str | None = None
     webhook_secret: SecretStr | None = None

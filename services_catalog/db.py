@@ -30,7 +30,11 @@ class Base(DeclarativeBase):
 
 
 def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys."""
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys.
+
+    Bound parameters (message texts, descriptions, names) are kept out of error messages
+    and SQL logs: tracebacks of database errors are logged."""
+    options.setdefault("hide_parameters", True)
     engine = create_async_engine(url, **options)
     if make_url(url).get_backend_name() == "sqlite":
         event.listen(engine.sync_engine, "connect", _sqlite_pragmas)

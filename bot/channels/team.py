@@ -100,8 +100,12 @@ async def deliver(context: BotContext, update: Update, notices: list[Notice]) ->
                 await _relay_user_message(context, ticket, update)
             else:
                 with channel.translator.use(channel.team_language):
-                    text = (_("The user went back to the bot.") if notice.kind == "left"
-                            else _("The user cancelled the request."))
+                    text = {"left": _("The user went back to the bot."),
+                            "cancelled": _("The user cancelled the request."),
+                            "erased": _("The user asked for erasure: their details are deleted."),
+                            "withdrawn": _("The user withdrew their consent to share: the "
+                                           "request is closed and their details deleted."),
+                            }[notice.kind]
                 await context.bot.send_message(
                     ticket.team_chat_id, f"{ticket.reference}: {text}",
                     message_thread_id=ticket.thread_id,

@@ -40,7 +40,8 @@ from bot.dialogue.events import (
 from bot.i18n import SUPPORTED, Translator, _
 
 log = logging.getLogger(__name__)
-COMMANDS = ("start", "menu", "language", "privacy", "human", "ticket", "bot", "help")
+COMMANDS = ("start", "menu", "language", "privacy", "human", "ticket", "bot", "mydata",
+            "delete", "help")
 
 
 class PerChatOrder(BaseUpdateProcessor):
@@ -130,6 +131,8 @@ async def respond(update: Update, context: BotContext, event: Event) -> None:
     visitor = Visitor(visitor.key, "telegram", user.language_code, contact)
     outcome = await channel.conversation.handle(visitor, event)
     await send(context.bot, chat.id, outcome.messages)
+    for filename, content in outcome.documents:
+        await context.bot.send_document(chat.id, content, filename=filename)
     await team.deliver(context, update, outcome.notices)
 
 
@@ -160,7 +163,8 @@ async def set_commands(bot: ExtBot[None], translator: Translator) -> None:
                 "start": _("Start again"), "menu": _("Topics"),
                 "language": _("Change language"), "privacy": _("What I store, your choices"),
                 "human": _("Talk to a case worker"), "ticket": _("My request"),
-                "bot": _("Back to the bot"), "help": _("Help"),
+                "bot": _("Back to the bot"), "mydata": _("Everything stored about me"),
+                "delete": _("Delete my data"), "help": _("Help"),
             }
             commands = [BotCommand(name, descriptions[name]) for name in COMMANDS]
         await bot.set_my_commands(commands, language_code=language)

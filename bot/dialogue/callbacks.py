@@ -20,7 +20,7 @@ _CODE = r"[A-Z0-9]+(?:-[A-Z0-9]+)*"
 
 Kind = Literal[
     "menu", "language", "languages", "category", "region", "regions", "service", "aspect",
-    "handoff", "urgent", "consent", "withdraw", "no", "draft", "follow_up", "helped",
+    "handoff", "urgent", "consent", "withdraw", "no", "draft", "follow_up", "helped", "erase",
 ]
 
 
@@ -36,6 +36,7 @@ _RULES: tuple[tuple[str, Kind], ...] = (
     (r"m", "menu"),
     (r"L", "languages"),
     (r"n", "no"),
+    (r"E", "erase"),
     (r"l:(?P<value>[a-z]{2})", "language"),
     (r"c:(?P<value>[a-z_]{3,30})(?::(?P<page>[0-9]{1,3}))?", "category"),
     (rf"r:(?P<value>{_CODE}|\*)", "region"),
@@ -76,6 +77,11 @@ def languages() -> str:
 
 def no() -> str:
     return "n"
+
+
+def erase() -> str:
+    """Confirms /delete."""
+    return "E"
 
 
 def language(code: str) -> str:

@@ -13,7 +13,14 @@ from bot.dialogue import callbacks as cb
 from bot.dialogue import render
 from bot.dialogue.callbacks import ASPECTS, Action
 from bot.dialogue.catalogue import Catalogue
-from bot.dialogue.consent import PURPOSES, STORE_PROFILE, VERSIONS, Policy, purpose_label
+from bot.dialogue.consent import (
+    PURPOSES,
+    SHARE_WITH_CASEWORKER,
+    STORE_PROFILE,
+    VERSIONS,
+    Policy,
+    purpose_label,
+)
 from bot.dialogue.consent import text as consent_text
 from bot.dialogue.consent import text_hash as consent_hash
 from bot.dialogue.events import (
@@ -127,6 +134,14 @@ class Dialogue:
             self._privacy(reply)
         elif name in ("human", "agent"):
             await self._handoff(reply, HandoffRequest(reply.state.service_id))
+        elif name == "mydata":
+            reply.export = True
+        elif name == "delete":
+            reply.say(_("Do you want me to delete everything I store about you: your choices, "
+                        "your region, our conversation and your requests' personal details? "
+                        "Requests stay only as anonymous numbers."),
+                      [Button("🗑 " + _("Yes, delete everything"), cb.erase()),
+                       Button(_("No, keep it"), cb.no())])
         elif name == "ticket":
             if reply.open_ticket is None:
                 reply.say(_("You have no open request."))
@@ -174,6 +189,8 @@ class Dialogue:
                 await self.referral.step(reply, action.value, reply.visitor, reply.open_ticket)
                 if reply.ticket is None and not reply.state.draft and not reply.handoff:
                     self._menu(reply)
+            case "erase":
+                self._erase(reply)
             case "follow_up":
                 reply.follow_up = (int(action.value), action.extra)
                 reply.say(_("Thank you for telling us."))
@@ -241,6 +258,8 @@ class Dialogue:
             "/language · " + _("change language"),
             "/privacy · " + _("what I store, and your choices"),
             "/human · " + _("talk to a case worker"),
+            "/mydata · " + _("everything I store about you"),
+            "/delete · " + _("delete everything I store about you"),
         ]))
         self._menu(reply)
 
@@ -492,11 +511,22 @@ class Dialogue:
                       if purpose == STORE_PROFILE else
                       _("Thank you. A case worker can now see what you agreed to share."))
         elif purpose == STORE_PROFILE and had:
-            reply.state = State(language=state.language, asked=state.asked)
-            reply.say(_("Done. I have forgotten your region and our conversation."))
+            self._erase(reply)  # withdrawing this consent is the same as /delete
+            return
+        elif purpose == SHARE_WITH_CASEWORKER:
+            reply.state = state.replace(consents=consents)
+            reply.say(_("Done. Your open request is closed and the details you shared are "
+                        "deleted."))
         else:
             reply.state = state.replace(consents=consents)
             reply.say(_("All right. I will not store anything about you."))
+        self._menu(reply)
+
+    def _erase(self, reply: Reply) -> None:
+        reply.erase = True
+        reply.state = State(language=reply.state.language)
+        reply.say(_("Done. I have deleted everything I stored about you. Telegram keeps its own "
+                    "copy of this chat; you can delete the chat in Telegram."))
         self._menu(reply)
 
     def _privacy(self, reply: Reply) -> None:

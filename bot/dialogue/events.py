@@ -129,3 +129,5 @@ class Turn:
     follow_up: tuple[int, str] | None = None  # (ticket id, answer)
     helped: tuple[int, bool] | None = None
     gaps: tuple[Gap, ...] = ()
+    erase: bool = False  # delete everything stored about the user
+    export: bool = False  # send the user everything stored about them

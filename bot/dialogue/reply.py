@@ -35,6 +35,8 @@ class Reply:
     cancel_ticket: bool = False
     follow_up: tuple[int, str] | None = None
     helped: tuple[int, bool] | None = None
+    erase: bool = False
+    export: bool = False
 
     def say(self, html: str, *rows: Sequence[Button]) -> None:
         """Adds a message; one without buttons is joined to the next (fewer bubbles)."""
@@ -45,4 +47,4 @@ class Reply:
     def turn(self) -> Turn:
         return Turn(tuple(self.messages), tuple(self.consents), self.handoff, self.ticket,
                     self.relay, self.leave_human, self.cancel_ticket, self.follow_up,
-                    self.helped, tuple(self.gaps))
+                    self.helped, tuple(self.gaps), self.erase, self.export)

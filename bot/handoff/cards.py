@@ -58,6 +58,13 @@ def card(
     """The card shows only what the user agreed to share."""
     shared = ticket.shared
     icon = STATUS_ICONS.get(ticket.status, "")
+    notes = {"erased": _("The user asked for erasure: their details are deleted."),
+             "withdrawn": _("The user withdrew their consent to share: the request is closed "
+                            "and their details deleted."),
+             "anonymised": _("Details deleted after the retention period.")}
+    scrubbed = next((notes[key] for key in notes if shared.get(key)), None)
+    if scrubbed is not None:
+        return Message(f"{icon} <b>{ticket.reference}</b>\n🗑 {scrubbed}")
     title = f"{icon} <b>{ticket.reference}</b>"
     if ticket.priority == "urgent":
         title += " · 🆘 " + _("URGENT")
