@@ -30,7 +30,7 @@ from bot.handoff.routing import Router
 from bot.i18n import Translator
 from bot.pseudonym import Pseudonymizer, load_or_create_key
 from bot.settings import PROJECT_ROOT, Settings
-from bot.storage import retention
+from bot.storage import inbox, retention
 from bot.storage.writer import Writer
 from nlu.types import Parser, ParseResult
 from services_catalog.db import create_engine, session_factory
@@ -38,6 +38,7 @@ from services_catalog.errors import InputError
 
 log = logging.getLogger(__name__)
 RETENTION_EVERY_SECONDS = 3600  # sessions expire within the hour they are due
+INBOX_MEMORY = timedelta(days=1)  # redeliveries come within minutes
 SWEEP_EVERY_SECONDS = 60
 MAX_CONCURRENT_UPDATES = 256
 CONNECTIONS = 32
@@ -117,6 +118,9 @@ def build_application(
             settings.default_language, components.clock,
             catalog_max_age_days=settings.catalog_max_age_days)
         await telegram.set_commands(application.bot, components.translator)
+        replayed = await telegram.replay_unfinished(application, application.bot_data["channel"])
+        if replayed:
+            log.info("updates left unfinished by the last run, processed again: %d", replayed)
         if application.job_queue is not None:
             jobs = application.job_queue
             jobs.run_repeating(_retention, RETENTION_EVERY_SECONDS, first=60)
@@ -163,8 +167,10 @@ async def _retention(context: BotContext) -> None:
         report = await retention.apply_retention(
             session=session, now=components.clock(),
             ticket_days=settings.ticket_retention_days)
-    log.info("retention: %d users deleted, %d tickets anonymised", report.users_deleted,
-             report.tickets_anonymised)
+        forgotten = await inbox.forget_done(session=session,
+                                            before=components.clock() - INBOX_MEMORY)
+    log.info("retention: %d users deleted, %d tickets anonymised, %d inbox entries dropped",
+             report.users_deleted, report.tickets_anonymised, forgotten)
 
 
 def run_telegram(settings: Settings) -> None:

@@ -11,22 +11,25 @@ import logging
 from collections.abc import Awaitable
 from typing import Any
 
+from sqlalchemy.exc import IntegrityError
 from telegram import (
     BotCommand,
     Update,
 )
 from telegram.ext import (
     Application,
+    ApplicationHandlerStop,
     BaseUpdateProcessor,
     CallbackQueryHandler,
     CommandHandler,
     ExtBot,
     MessageHandler,
+    TypeHandler,
     filters,
 )
 
 from bot.channels import admin, team
-from bot.channels.context import BotContext
+from bot.channels.context import BotContext, Channel
 from bot.channels.sending import send
 from bot.dialogue.events import (
     ButtonInput,
@@ -38,8 +41,10 @@ from bot.dialogue.events import (
     Visitor,
 )
 from bot.i18n import SUPPORTED, Translator, _
+from bot.storage import inbox
 
 log = logging.getLogger(__name__)
+INBOX_FIRST, INBOX_LAST = -100, 100
 COMMANDS = ("start", "menu", "language", "privacy", "human", "ticket", "bot", "mydata",
             "delete", "help")
 
@@ -72,7 +77,10 @@ class PerChatOrder(BaseUpdateProcessor):
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], team_chats: set[int]) -> None:
-    """Adds the handlers for private chats and the case-worker team chats."""
+    """Adds the handlers for private chats and the case-worker team chats, between the
+    durable inbox's first and last steps."""
+    application.add_handler(TypeHandler(Update, inbox_receive), group=INBOX_FIRST)
+    application.add_handler(TypeHandler(Update, inbox_done), group=INBOX_LAST)
     team.register(application, team_chats)
     admin.register(application)
     private = filters.ChatType.PRIVATE
@@ -84,6 +92,38 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], team_chats:
     application.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, on_other))
     application.add_error_handler(on_error)
+
+
+async def inbox_receive(update: Update, context: BotContext) -> None:
+    """Records the update before anything else; a redelivered one stops here."""
+    channel = context.channel
+    try:
+        async with channel.writer.begin() as session:
+            fresh = await inbox.receive(session=session, update_id=update.update_id,
+                                        payload=update.to_dict(), now=channel.clock())
+    except IntegrityError:  # another worker has just recorded it
+        fresh = False
+    if not fresh:
+        log.info("update already processed; skipped")
+        raise ApplicationHandlerStop
+
+
+async def inbox_done(update: Update, context: BotContext) -> None:
+    """Marks the update done and drops its payload."""
+    async with context.channel.writer.begin() as session:
+        await inbox.mark_done(session=session, update_id=update.update_id)
+
+
+async def replay_unfinished(application: Application[Any, Any, Any, Any, Any, Any],
+                            channel: Channel) -> int:
+    """Processes again the updates a stopped process had received but not finished."""
+    async with channel.sessions() as session:
+        payloads = await inbox.unfinished(session=session)
+    for payload in payloads:
+        update = Update.de_json(payload, application.bot)
+        if update is not None:
+            await application.process_update(update)
+    return len(payloads)
 
 
 async def on_command(update: Update, context: BotContext) -> None:

@@ -156,3 +156,16 @@ class UnmetNeedRow(Base):
     region: Mapped[str | None] = mapped_column(String(40))
     language: Mapped[str] = mapped_column(String(8))
     reason: Mapped[str] = mapped_column(String(32))
+
+
+class InboxRow(Base):
+    """Every incoming update, written before it is processed and marked done after.
+
+    The payload (which holds message text) is cleared as soon as the update is done."""
+
+    __tablename__ = "inbox"
+
+    update_id: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
+    received_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), index=True)
+    done: Mapped[bool] = mapped_column(Boolean, index=True)
+    payload: Mapped[dict[str, Any] | None] = mapped_column(JSON)
