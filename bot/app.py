@@ -19,6 +19,7 @@ from bot import nlu_setup
 from bot.catalogue import CatalogueReader
 from bot.channels import console, team, telegram
 from bot.channels.context import BotContext, Channel
+from bot.channels.limits import RateLimiter
 from bot.conversation import Conversation, utcnow
 from bot.dialogue.consent import Policy
 from bot.dialogue.core import Dialogue
@@ -116,6 +117,7 @@ def build_application(
             components.desk, Sweeps(components.desk, timedelta(
                 hours=settings.escalate_after_hours)), components.sessions, components.writer,
             settings.default_language, components.clock,
+            RateLimiter(settings.user_burst, settings.user_messages_per_minute),
             catalog_max_age_days=settings.catalog_max_age_days)
         await telegram.set_commands(application.bot, components.translator)
         replayed = await telegram.replay_unfinished(application, application.bot_data["channel"])

@@ -10,6 +10,7 @@ from typing import Any
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 from telegram.ext import CallbackContext, ExtBot
 
+from bot.channels.limits import RateLimiter
 from bot.conversation import Conversation
 from bot.handoff.desk import Desk, Sweeps
 from bot.i18n import Translator
@@ -30,6 +31,7 @@ class Channel:
     writer: Writer
     team_language: str
     clock: Callable[[], datetime]
+    limiter: RateLimiter
     catalog_max_age_days: int  # the settings' rule for catalogue uploads by admins
 
 

@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable
 from typing import Any
 
@@ -30,6 +31,7 @@ from telegram.ext import (
 
 from bot.channels import admin, team
 from bot.channels.context import BotContext, Channel
+from bot.channels.limits import Verdict
 from bot.channels.sending import send
 from bot.dialogue.events import (
     ButtonInput,
@@ -44,7 +46,7 @@ from bot.i18n import SUPPORTED, Translator, _
 from bot.storage import inbox
 
 log = logging.getLogger(__name__)
-INBOX_FIRST, INBOX_LAST = -100, 100
+RATE_LIMIT, INBOX_FIRST, INBOX_LAST = -200, -100, 100
 COMMANDS = ("start", "menu", "language", "privacy", "human", "ticket", "bot", "mydata",
             "delete", "help")
 
@@ -79,6 +81,7 @@ class PerChatOrder(BaseUpdateProcessor):
 def register(application: Application[Any, Any, Any, Any, Any, Any], team_chats: set[int]) -> None:
     """Adds the handlers for private chats and the case-worker team chats, between the
     durable inbox's first and last steps."""
+    application.add_handler(TypeHandler(Update, rate_limit), group=RATE_LIMIT)
     application.add_handler(TypeHandler(Update, inbox_receive), group=INBOX_FIRST)
     application.add_handler(TypeHandler(Update, inbox_done), group=INBOX_LAST)
     team.register(application, team_chats)
@@ -92,6 +95,24 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], team_chats:
     application.add_handler(
         MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, on_other))
     application.add_error_handler(on_error)
+
+
+async def rate_limit(update: Update, context: BotContext) -> None:
+    """One user flooding the bot gets one warning; further messages are dropped unread."""
+    user, chat = update.effective_user, update.effective_chat
+    if user is None or chat is None or chat.type != "private":
+        return
+    verdict = context.channel.limiter.check(user.id, time.monotonic())
+    if verdict is Verdict.PASS:
+        return
+    if verdict is Verdict.WARN:
+        translator = context.channel.translator
+        with translator.use(translator.supported(user.language_code)):
+            text = _("You are sending messages very fast. Please wait a moment, then write "
+                     "again.")
+        await context.bot.send_message(chat.id, text)
+    log.info("rate limit: a message was %s", "warned" if verdict is Verdict.WARN else "dropped")
+    raise ApplicationHandlerStop
 
 
 async def inbox_receive(update: Update, context: BotContext) -> None:
