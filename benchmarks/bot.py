@@ -127,7 +127,8 @@ async def converse(
 def start_bot(api: FakeBotAPI, database_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": TOKEN,
            "TELEGRAM_API_BASE_URL": api.base_url, "TELEGRAM_MESSAGES_PER_SECOND": "0",
-           "PSEUDONYM_KEY": "ab" * 32, "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1"}
+           "PSEUDONYM_KEY": "ab" * 32, "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1",
+           "USER_BURST": "100000"}  # scripted users type faster than people
     command = [str(Path(sys.executable).with_name("returnee-bot")), "run"]
     return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
 

@@ -56,7 +56,9 @@ def translator() -> Translator:
 
 @pytest.fixture
 def bot_settings(settings: Settings) -> Settings:
-    return settings.model_copy(update={"pseudonym_key": SecretStr(TEST_KEY)})
+    # scripted users type faster than people: the rate limit has its own test
+    return settings.model_copy(update={"pseudonym_key": SecretStr(TEST_KEY),
+                                       "user_burst": 1000})
 
 
 class Clock:
