@@ -2,14 +2,17 @@
 
 from __future__ import annotations
 
+import contextlib
 import html
 import re
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from typing import Any
 
 import pytest
 from pydantic import SecretStr
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
+from telegram.ext import Application
 
 from bot.app import Components, open_components
 from bot.dialogue.events import (
@@ -31,6 +34,7 @@ from services_catalog.validation import Rules
 from tests.conftest import PROJECT, TODAY
 
 Sessions = async_sessionmaker[AsyncSession]
+App = Application[Any, Any, Any, Any, Any, Any]
 SAMPLE = PROJECT / "services_catalog" / "data"
 TEST_KEY = "0f" * 32
 
@@ -129,3 +133,20 @@ def _event(text: str) -> Event:
     if text.startswith("!"):
         return UnsupportedInput(text[1:])
     return TextInput(text)
+
+
+@contextlib.asynccontextmanager
+async def running(application: App) -> AsyncIterator[App]:
+    """The Application as `run_polling` would run it: post_init, polling, then shutdown."""
+    async with application:
+        assert application.post_init is not None and application.updater is not None
+        await application.post_init(application)
+        await application.updater.start_polling(poll_interval=0, timeout=30)
+        await application.start()
+        try:
+            yield application
+        finally:
+            await application.updater.stop()
+            await application.stop()
+            assert application.post_shutdown is not None
+            await application.post_shutdown(application)

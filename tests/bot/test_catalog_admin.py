@@ -20,7 +20,7 @@ from bot.storage import audit, staff
 from nlu.engine import EmbeddedParser
 from services_catalog import files, repository
 from services_catalog.schema import Catalog
-from tests.bot.conftest import Clock, Sessions
+from tests.bot.conftest import Clock, Sessions, running
 from tests.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 
 TOKEN = "123456:TEST-TOKEN"
@@ -60,17 +60,8 @@ async def app(
     telegram_settings: Settings, staffed: Sessions, parser: EmbeddedParser, clock: Clock
 ) -> AsyncIterator[App]:
     application = build_application(telegram_settings, parser, clock)
-    async with application:
-        assert application.post_init is not None
-        await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=30)
-        await application.start()
+    async with running(application):
         yield application
-        await application.updater.stop()
-        await application.stop()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
 
 
 def workbook(catalog: Catalog, tmp_path: Path, **edits: str) -> bytes:

@@ -22,7 +22,7 @@ from bot.settings import Settings
 from bot.storage import audit, reports, staff, tickets
 from bot.storage.models import ConsentEventRow, TicketRow
 from nlu.engine import EmbeddedParser
-from tests.bot.conftest import Clock, Sessions
+from tests.bot.conftest import Clock, Sessions, running
 from tests.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 
 TOKEN = "123456:TEST-TOKEN"
@@ -49,11 +49,7 @@ async def app(
         "team_chats": {"national-police": POLICE_CHAT, "employment-agency": JOBS_CHAT},
         "caseworker_chat_id": JOBS_CHAT})
     application = build_application(settings, parser, clock)
-    async with application:
-        assert application.post_init and application.updater
-        await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0, timeout=30)
-        await application.start()
+    async with running(application):
         components: Components = application.bot_data["components"]
         async with components.writer.begin() as session:
             for telegram_id, role, org, name in (
@@ -63,10 +59,6 @@ async def app(
                 await staff.add_staff(session=session, telegram_id=telegram_id, role=role,
                                       organization_id=org, display_name=name, now=clock())
         yield application
-        await application.updater.stop()
-        await application.stop()
-        assert application.post_shutdown
-        await application.post_shutdown(application)
 
 
 class People:

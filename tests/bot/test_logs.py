@@ -25,7 +25,7 @@ from bot.handoff import cards
 from bot.settings import Settings
 from bot.storage import staff
 from nlu.engine import EmbeddedParser
-from tests.bot.conftest import Clock, Sessions
+from tests.bot.conftest import Clock, Sessions, running
 from tests.fake_bot_api import FakeBotAPI, SentMessage
 
 TOKEN = "987654:CANARY-TOKEN-xyz"
@@ -116,21 +116,13 @@ async def app(
         "telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": api.base_url,
         "team_chats": {"national-police": POLICE_CHAT}, "caseworker_chat_id": POLICE_CHAT})
     application = build_application(settings, parser, clock)
-    async with application:
-        assert application.post_init and application.updater
-        await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0, timeout=30)
-        await application.start()
+    async with running(application):
         components: Components = application.bot_data["components"]
         async with components.writer.begin() as session:
             await staff.add_staff(session=session, telegram_id=WORKER_ID, role="caseworker",
                                   organization_id="national-police", display_name=WORKER_NAME,
                                   now=clock())
         yield application
-        await application.updater.stop()
-        await application.stop()
-        assert application.post_shutdown
-        await application.post_shutdown(application)
 
 
 class People:

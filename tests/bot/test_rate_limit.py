@@ -11,6 +11,7 @@ import pytest
 from bot.app import build_application
 from bot.channels.limits import RateLimiter, Verdict
 from bot.settings import Settings
+from tests.bot.conftest import running
 from tests.bot.test_telegram import App, api, telegram_settings  # noqa: F401
 from tests.fake_bot_api import FakeBotAPI
 
@@ -31,16 +32,8 @@ async def strict_app(
     settings = telegram_settings.model_copy(update={"user_burst": 3,
                                                     "user_messages_per_minute": 1})
     application = build_application(settings, parser)
-    async with application:
-        assert application.post_init and application.updater
-        await application.post_init(application)
-        await application.updater.start_polling(poll_interval=0, timeout=30)
-        await application.start()
+    async with running(application):
         yield application
-        await application.updater.stop()
-        await application.stop()
-        assert application.post_shutdown
-        await application.post_shutdown(application)
 
 
 async def test_a_flood_gets_one_warning_and_others_are_served(

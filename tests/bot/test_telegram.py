@@ -23,7 +23,7 @@ from bot.dialogue.consent import STORE_PROFILE
 from bot.dialogue.events import Message
 from bot.settings import Settings
 from nlu.engine import EmbeddedParser
-from tests.bot.conftest import Sessions
+from tests.bot.conftest import Sessions, running
 from tests.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 
 TOKEN = "123456:TEST-TOKEN"
@@ -47,17 +47,8 @@ async def app(
     telegram_settings: Settings, catalogued: Sessions, parser: EmbeddedParser
 ) -> AsyncIterator[App]:
     application = build_application(telegram_settings, parser)
-    async with application:
-        assert application.post_init is not None
-        await application.post_init(application)
-        assert application.updater is not None
-        await application.updater.start_polling(poll_interval=0, timeout=30)
-        await application.start()
+    async with running(application):
         yield application
-        await application.updater.stop()
-        await application.stop()
-        assert application.post_shutdown is not None
-        await application.post_shutdown(application)
 
 
 async def say(api: FakeBotAPI, user: FakeUser, text: str) -> list[SentMessage]:
