@@ -13,13 +13,14 @@ from zoneinfo import ZoneInfo
 
 from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from telegram import Update
-from telegram.ext import AIORateLimiter, Application, ApplicationBuilder, ContextTypes
+from telegram.ext import Application, ApplicationBuilder, ContextTypes
 
 from bot import nlu_setup
 from bot.catalogue import CatalogueReader
 from bot.channels import console, team, telegram
 from bot.channels.context import BotContext, Channel
 from bot.channels.limits import RateLimiter
+from bot.channels.retries import RetryingRateLimiter
 from bot.conversation import Conversation, utcnow
 from bot.dialogue.consent import Policy
 from bot.dialogue.core import Dialogue
@@ -140,7 +141,7 @@ def build_application(
         .token(settings.telegram_bot_token.get_secret_value())
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
-        .rate_limiter(AIORateLimiter(
+        .rate_limiter(RetryingRateLimiter(
             overall_max_rate=settings.telegram_messages_per_second, max_retries=3))
         .concurrent_updates(telegram.PerChatOrder(MAX_CONCURRENT_UPDATES))
         .connection_pool_size(CONNECTIONS)  # a small pool is faster than httpcore's 256

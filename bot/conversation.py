@@ -133,6 +133,7 @@ class Conversation:
                 stored = await users.get_user(session=session, pseudonym=visitor.key)
         alive = stored is not None and stored.expires_at > now
         state = State.from_json(stored.state) if stored is not None and alive else State()
+        state = state.replace(blocked=False)  # they are writing to us again
         info = None
         if state.ticket is not None:
             async with self.sessions() as session:

@@ -19,7 +19,8 @@ NO_PREVIEW = LinkPreviewOptions(is_disabled=True)
 
 async def send(
     bot: ExtBot[None], chat_id: int, messages: Sequence[Message], thread_id: int | None = None
-) -> None:
+) -> bool:
+    """False when the chat refused (the user blocked the bot): nothing more is sent."""
     """Sends HTML messages, split at 4096 UTF-16 units; buttons go on the last part."""
     for message in messages:
         parts = split_html(message.html)
@@ -31,7 +32,8 @@ async def send(
                                        message_thread_id=thread_id)
             except Forbidden:
                 log.info("a user blocked the bot; reply dropped")
-                return
+                return False
+    return True
 
 
 def keyboard(message: Message) -> InlineKeyboardMarkup | None:

@@ -27,7 +27,7 @@ from bot.channels.split import split_html
 from bot.dialogue.events import Message
 from bot.handoff.intake import Notice
 from bot.i18n import _
-from bot.storage import tickets
+from bot.storage import tickets, users
 
 log = logging.getLogger(__name__)
 
@@ -50,8 +50,8 @@ async def on_card_button(update: Update, context: BotContext) -> None:
     await query.answer(result.answer or None, show_alert=result.ticket is None)
     if result.card is not None and query.message is not None:
         await _edit(context.bot, query.message.chat.id, query.message.message_id, result.card)
-    if result.user_chat is not None:
-        await send(context.bot, result.user_chat, result.to_user)
+    if result.user_chat is not None and result.ticket is not None:
+        await send_to_user(context, result.ticket, result.to_user)
 
 
 async def on_staff_message(update: Update, context: BotContext) -> None:
@@ -64,11 +64,37 @@ async def on_staff_message(update: Update, context: BotContext) -> None:
     ticket = await context.channel.desk.relay_target(user.id, message.chat.id, thread, reply_to)
     if ticket is None or ticket.chat_id is None:
         return
-    try:
-        await context.bot.copy_message(ticket.chat_id, message.chat.id, message.message_id)
-    except Forbidden:
-        await message.reply_text(_("The user has blocked the bot; the message was not "
-                                   "delivered."))
+    delivered = not await _blocked(context, ticket)
+    if delivered:
+        try:
+            await context.bot.copy_message(ticket.chat_id, message.chat.id, message.message_id)
+        except Forbidden:
+            delivered = False
+            await _mark_blocked(context, ticket)
+    if not delivered:
+        with context.channel.translator.use(context.channel.team_language):
+            await message.reply_text(_("The user has blocked the bot; the message was not "
+                                       "delivered."))
+
+
+async def send_to_user(
+    context: BotContext, ticket: tickets.Ticket, messages: list[Message]
+) -> None:
+    """Tells the user about their ticket, unless they blocked the bot."""
+    if ticket.chat_id is None or await _blocked(context, ticket):
+        return
+    if not await send(context.bot, ticket.chat_id, messages):
+        await _mark_blocked(context, ticket)
+
+
+async def _blocked(context: BotContext, ticket: tickets.Ticket) -> bool:
+    async with context.channel.sessions() as session:
+        return await users.is_blocked(session=session, user_id=ticket.user_id)
+
+
+async def _mark_blocked(context: BotContext, ticket: tickets.Ticket) -> None:
+    async with context.channel.writer.begin() as session:
+        await users.set_blocked(session=session, user_id=ticket.user_id, blocked=True)
 
 
 async def on_note(update: Update, context: BotContext) -> None:

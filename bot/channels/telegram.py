@@ -43,7 +43,7 @@ from bot.dialogue.events import (
     Visitor,
 )
 from bot.i18n import SUPPORTED, Translator, _
-from bot.storage import inbox
+from bot.storage import inbox, users
 
 log = logging.getLogger(__name__)
 RATE_LIMIT, INBOX_FIRST, INBOX_LAST = -200, -100, 100
@@ -191,10 +191,20 @@ async def respond(update: Update, context: BotContext, event: Event) -> None:
     contact = Contact(chat.id, user.first_name, user.username)
     visitor = Visitor(visitor.key, "telegram", user.language_code, contact)
     outcome = await channel.conversation.handle(visitor, event)
-    await send(context.bot, chat.id, outcome.messages)
+    if not await send(context.bot, chat.id, outcome.messages):
+        await mark_blocked(channel, user.id)
+        return
     for filename, content in outcome.documents:
         await context.bot.send_document(chat.id, content, filename=filename)
     await team.deliver(context, update, outcome.notices)
+
+
+async def mark_blocked(channel: Channel, user_id: int) -> None:
+    """After a 403: nothing more is sent to this user until they write again."""
+    async with channel.writer.begin() as session:
+        row = await users.user_id_of(session=session,
+                                     pseudonym=channel.pseudonyms.of("telegram", user_id))
+        await users.set_blocked(session=session, user_id=row, blocked=True)
 
 
 async def on_error(update: object, context: BotContext) -> None:

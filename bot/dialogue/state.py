@@ -21,6 +21,7 @@ class State:
     draft: Mapping[str, Any] | None = None  # a handoff being prepared, see Draft
     ticket: int | None = None  # the user's open ticket
     human: bool = False  # a case worker is talking: the bot only relays
+    blocked: bool = False  # the user blocked the bot: send them nothing until they write
 
     def replace(self, **changes: Any) -> State:
         return dataclasses.replace(self, **changes)
@@ -45,7 +46,7 @@ class State:
             elif f.name in ("misunderstandings", "ticket"):
                 if type(value) is int and value >= 0:
                     values[f.name] = value
-            elif f.name == "human":
+            elif f.name in ("human", "blocked"):
                 if type(value) is bool:
                     values[f.name] = value
             elif isinstance(value, str):

@@ -305,10 +305,14 @@ class Sweeps:
         async with desk.writer.begin() as session:
             for ticket in await tickets.due_for_follow_up(session=session, now=now):
                 assert ticket.chat_id is not None
+                blocked = await users.is_blocked(session=session, user_id=ticket.user_id)
                 await tickets.update_ticket(session=session, ticket_id=ticket.id,
                                             follow_up_due_at=None)
                 await tickets.add_event(session=session, ticket_id=ticket.id, actor="system",
-                                        action="follow_up_sent", now=now)
+                                        action="follow_up_skipped" if blocked
+                                        else "follow_up_sent", now=now)
+                if blocked:
+                    continue
                 with desk.translator.use(ticket.language):
                     due.append((ticket.chat_id, Message(
                         _("About your request %(reference)s: did you receive the service?",

@@ -108,11 +108,39 @@ async def delete_expired(*, session: AsyncSession, now: datetime) -> int:
     return int(getattr(result, "rowcount", 0))
 
 
+async def set_blocked(*, session: AsyncSession, user_id: int | None, blocked: bool) -> None:
+    """Marks that the user blocked the bot (a 403): no more messages go to them."""
+    await _update_state(session, user_id, {"blocked": blocked})
+
+
+async def is_blocked(*, session: AsyncSession, user_id: int | None) -> bool:
+    if user_id is None:
+        return False
+    state = await session.scalar(select(USERS.c.state).where(USERS.c.id == user_id))
+    return bool(state and state.get("blocked"))
+
+
+async def user_id_of(*, session: AsyncSession, pseudonym: str) -> int | None:
+    found: int | None = await session.scalar(
+        select(USERS.c.id).where(USERS.c.pseudonym == pseudonym))
+    return found
+
+
 async def set_human(
     *, session: AsyncSession, user_id: int | None, human: bool, ticket_closed: bool = False
 ) -> None:
     """Switches a user's conversation to or from a case worker; bumps the version, so any
     worker's cached copy of the row is refreshed before its next save."""
+    changes: dict[str, Any] = {"human": human}
+    if ticket_closed:
+        changes["ticket"] = None
+    await _update_state(session, user_id, changes)
+
+
+async def _update_state(
+    session: AsyncSession, user_id: int | None, changes: dict[str, Any]
+) -> None:
+    """Changes a few state keys and bumps the version, so cached copies are refreshed."""
     if user_id is None:
         return
     row = (await session.execute(
@@ -120,8 +148,5 @@ async def set_human(
     )).one_or_none()
     if row is None:
         return
-    state = {**row.state, "human": human}
-    if ticket_closed:
-        state["ticket"] = None
     await session.execute(update(USERS).where(USERS.c.id == user_id)
-                          .values(state=state, version=row.version + 1))
+                          .values(state={**row.state, **changes}, version=row.version + 1))

@@ -312,3 +312,20 @@ async def test_closing_without_a_service_feeds_the_gap_register(app: App, api: F
         report = await reports.report_gaps(session=session)
     assert [(e.reason, e.topic, e.language) for e in report.entries] == [
         ("no_service_available", "legal_documentation", "en")]
+
+
+async def test_a_user_who_blocked_the_bot_gets_nothing_more(app: App, api: FakeBotAPI):
+    people = People(api)
+    ticket_id = await people.open_ticket()
+    api.block(people.returnee)
+    await people.staff_press(people.awa, "take", ticket_id)  # the notice meets a 403
+    thread = people.card().message_thread_id
+    for text in ("Hello?", "Are you there?"):
+        api.send_group_text(POLICE_CHAT, people.awa, text, is_forum=True,
+                            message_thread_id=thread)
+    await api.wait_for(POLICE_CHAT, lambda ms: len(
+        [m for m in ms if "blocked the bot" in m.text]) == 2)
+    refused = [e for e in api.errors if e.status == 403]
+    assert len(refused) == 1  # after the first refusal, nothing more was tried
+    api.unblock(people.returnee)
+    assert await people.say("/menu")  # writing again lifts it
