@@ -27,7 +27,7 @@ from bot.dialogue.state import State
 from bot.handoff.contacts import Handoff
 from bot.handoff.intake import Intake, Notice
 from bot.i18n import _, current, ngettext
-from bot.storage import rights, users
+from bot.storage import inbox, rights, users
 from bot.storage.writer import Writer
 from services_catalog.errors import ReturneeBotError
 
@@ -78,6 +78,7 @@ class Outcome:
     messages: list[Message]
     notices: list[Notice]
     documents: list[tuple[str, bytes]] = field(default_factory=list)  # (file name, content)
+    inbox_done: bool = False  # the update's inbox entry was marked done with the state
 
 
 def export_summary(data: dict[str, Any]) -> str:
@@ -116,16 +117,22 @@ class Conversation:
         self._recent: dict[str, users.StoredUser] = {}  # least recently used first
         self._texts = RecentTexts(timedelta(minutes=policy.session_minutes))
 
-    async def handle(self, visitor: Visitor, event: Event) -> Outcome:
+    async def handle(
+        self, visitor: Visitor, event: Event, update_id: int | None = None
+    ) -> Outcome:
+        """One turn. With `update_id`, the durable inbox's entry is marked done in the same
+        transaction as the state it changed."""
         for attempt in range(ATTEMPTS):
-            outcome = await self._attempt(visitor, event)
+            outcome = await self._attempt(visitor, event, update_id)
             if outcome is not None:
                 return outcome
             log.info("state changed concurrently; running the turn again")
             await asyncio.sleep(random.uniform(0, 0.002 * (attempt + 1)))  # de-synchronise
         raise ConcurrentUpdateError("could not save the conversation state")
 
-    async def _attempt(self, visitor: Visitor, event: Event) -> Outcome | None:
+    async def _attempt(
+        self, visitor: Visitor, event: Event, update_id: int | None
+    ) -> Outcome | None:
         now = self.clock()
         stored = self._recent.get(visitor.key)
         if stored is None:
@@ -178,6 +185,8 @@ class Conversation:
                         **state.consents, SHARE_WITH_CASEWORKER: turn.ticket.consent.version})
                     messages.append(self.intake.confirmation(ticket, route, now))
                     notices.append(Notice("opened", ticket.id))
+                if update_id is not None:
+                    await inbox.mark_done(session=session, update_id=update_id)
                 expires_at = now + self._lifetime(state)
                 if stored is not None or turn.ticket is not None:
                     saved = await users.save_state(
@@ -193,7 +202,7 @@ class Conversation:
                                                      expires_at))
         if isinstance(event, TextInput) and not state.human:
             self._texts.add(visitor.key, event.text, now)
-        return Outcome(messages, notices)
+        return Outcome(messages, notices, inbox_done=update_id is not None)
 
     async def _rights(
         self, visitor: Visitor, turn: Turn, stored: users.StoredUser | None,

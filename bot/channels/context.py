@@ -36,6 +36,10 @@ class Channel:
 
 
 class BotContext(CallbackContext[ExtBot[None], dict[Any, Any], dict[Any, Any], dict[Any, Any]]):
+    """One per update, shared by its handlers."""
+
+    inbox_done: bool = False  # the update's inbox entry was marked done with its state
+
     @property
     def channel(self) -> Channel:
         channel: Channel = self.application.bot_data["channel"]

@@ -130,7 +130,9 @@ async def inbox_receive(update: Update, context: BotContext) -> None:
 
 
 async def inbox_done(update: Update, context: BotContext) -> None:
-    """Marks the update done and drops its payload."""
+    """Marks the update done and drops its payload (unless the conversation did)."""
+    if context.inbox_done:
+        return
     async with context.channel.writer.begin() as session:
         await inbox.mark_done(session=session, update_id=update.update_id)
 
@@ -190,7 +192,8 @@ async def respond(update: Update, context: BotContext, event: Event) -> None:
     visitor = Visitor(channel.pseudonyms.of("telegram", user.id), "telegram", user.language_code)
     contact = Contact(chat.id, user.first_name, user.username)
     visitor = Visitor(visitor.key, "telegram", user.language_code, contact)
-    outcome = await channel.conversation.handle(visitor, event)
+    outcome = await channel.conversation.handle(visitor, event, update.update_id)
+    context.inbox_done = outcome.inbox_done
     if not await send(context.bot, chat.id, outcome.messages):
         await mark_blocked(channel, user.id)
         return
