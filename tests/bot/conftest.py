@@ -4,9 +4,13 @@ from __future__ import annotations
 
 import contextlib
 import html
+import os
 import re
+import subprocess
+import sys
 from collections.abc import AsyncIterator, Callable
 from datetime import UTC, datetime, timedelta
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -150,3 +154,18 @@ async def running(application: App) -> AsyncIterator[App]:
             await application.stop()
             assert application.post_shutdown is not None
             await application.post_shutdown(application)
+
+
+BIN = Path(sys.executable).parent / "returnee-bot"
+
+
+def run_cli(
+    database_url: str, *args: str, cwd: Path, stdin: str | None = None,
+    env: dict[str, str] | None = None,
+) -> subprocess.CompletedProcess[str]:
+    """The real `returnee-bot` command in a subprocess, without a Telegram token."""
+    environment = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
+                   "PSEUDONYM_KEY": "ab" * 32, **(env or {})}
+    environment.pop("TELEGRAM_BOT_TOKEN", None)
+    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=environment,
+                          cwd=cwd, timeout=180, check=False, input=stdin)

@@ -5,25 +5,13 @@ from __future__ import annotations
 import json
 import os
 import subprocess
-import sys
 from pathlib import Path
 
 import yaml
 
 from services_catalog import synthetic
+from tests.bot.conftest import BIN, run_cli
 from tests.conftest import PROJECT
-
-BIN = Path(sys.executable).parent / "returnee-bot"
-
-
-def _run(
-    database_url: str, *args: str, cwd: Path, stdin: str | None = None
-) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
-           "PSEUDONYM_KEY": "ab" * 32}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=180, check=False, input=stdin)
 
 
 def _write(folder: Path, services: int) -> Path:
@@ -35,40 +23,40 @@ def _write(folder: Path, services: int) -> Path:
 def test_validate_import_export_round_trip(tmp_path: Path, empty_database: str) -> None:
     database_url = empty_database
     catalog = _write(tmp_path, 15)
-    assert _run(database_url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    assert run_cli(database_url, "db", "upgrade", cwd=tmp_path).returncode == 0
 
-    valid = _run(database_url, "catalog", "validate", str(catalog), cwd=tmp_path)
+    valid = run_cli(database_url, "catalog", "validate", str(catalog), cwd=tmp_path)
     assert valid.returncode == 0 and "0 error(s), 0 warning(s)" in valid.stdout
 
-    dry = _run(database_url, "catalog", "import", str(catalog), "--dry-run", cwd=tmp_path)
+    dry = run_cli(database_url, "catalog", "import", str(catalog), "--dry-run", cwd=tmp_path)
     assert dry.returncode == 0, dry.stderr
     assert "+ service svc-00000" in dry.stdout and "Dry run: nothing was written." in dry.stdout
 
-    first = _run(database_url, "catalog", "import", str(catalog), cwd=tmp_path)
+    first = run_cli(database_url, "catalog", "import", str(catalog), cwd=tmp_path)
     assert "services: 15 added" in first.stdout
-    second = _run(database_url, "catalog", "import", str(catalog), cwd=tmp_path)
+    second = run_cli(database_url, "catalog", "import", str(catalog), cwd=tmp_path)
     assert second.stdout.startswith("No changes.")
 
     workbook = tmp_path / "catalog.xlsx"
-    exported = _run(database_url, "catalog", "export", "--format", "xlsx", str(workbook),
+    exported = run_cli(database_url, "catalog", "export", "--format", "xlsx", str(workbook),
                     cwd=tmp_path)
     assert exported.returncode == 0 and workbook.exists()
-    again = _run(database_url, "catalog", "import", str(workbook), cwd=tmp_path)
+    again = run_cli(database_url, "catalog", "import", str(workbook), cwd=tmp_path)
     assert again.returncode == 0 and again.stdout.startswith("No changes."), again.stdout
 
     hsds_path = tmp_path / "hsds.json"
-    _run(database_url, "catalog", "export", "--format", "hsds", str(hsds_path), cwd=tmp_path)
+    run_cli(database_url, "catalog", "export", "--format", "hsds", str(hsds_path), cwd=tmp_path)
     assert len(json.loads(hsds_path.read_text("utf-8"))["services"]) == 15
 
-    summary = _run(database_url, "catalog", "summary", cwd=tmp_path)
+    summary = run_cli(database_url, "catalog", "summary", cwd=tmp_path)
     assert "Catalogue: 15 active services of 15" in summary.stdout
 
 
 def test_run_without_a_token_starts_the_console_chat(tmp_path: Path, empty_database: str) -> None:
     database_url = empty_database
-    _run(database_url, "db", "upgrade", cwd=tmp_path)
-    _run(database_url, "catalog", "import", cwd=tmp_path)  # the bundled sample catalogue
-    chat = _run(database_url, "run", cwd=tmp_path, stdin="2\n1\n/quit\n")
+    run_cli(database_url, "db", "upgrade", cwd=tmp_path)
+    run_cli(database_url, "catalog", "import", cwd=tmp_path)  # the bundled sample catalogue
+    chat = run_cli(database_url, "run", cwd=tmp_path, stdin="2\n1\n/quit\n")
     assert chat.returncode == 0, chat.stderr
     assert "console chat" in chat.stderr
     assert "[2] Français" in chat.stdout  # the language picker, buttons numbered
@@ -82,13 +70,13 @@ def test_invalid_catalogue_exits_1_and_imports_nothing(tmp_path: Path, empty_dat
     document["services"][1]["category"] = "magic"
     path = tmp_path / "bad.yml"
     path.write_text(yaml.safe_dump(document), "utf-8")
-    _run(database_url, "db", "upgrade", cwd=tmp_path)
-    validated = _run(database_url, "catalog", "validate", str(path), cwd=tmp_path)
+    run_cli(database_url, "db", "upgrade", cwd=tmp_path)
+    validated = run_cli(database_url, "catalog", "validate", str(path), cwd=tmp_path)
     assert validated.returncode == 1
     assert f"{path}:" in validated.stderr and "services[1].category" in validated.stderr
-    imported = _run(database_url, "catalog", "import", str(path), cwd=tmp_path)
+    imported = run_cli(database_url, "catalog", "import", str(path), cwd=tmp_path)
     assert imported.returncode == 1 and "nothing imported" in imported.stderr
-    summary = _run(database_url, "catalog", "summary", cwd=tmp_path)
+    summary = run_cli(database_url, "catalog", "summary", cwd=tmp_path)
     assert "Catalogue: 0 active services of 0" in summary.stdout
 
 
@@ -97,12 +85,12 @@ def test_warnings_keep_exit_code_zero(tmp_path: Path, database_url: str) -> None
     document["services"][0]["last_verified"] = "2020-01-01"
     path = tmp_path / "old.yml"
     path.write_text(yaml.safe_dump(document), "utf-8")
-    result = _run(database_url, "catalog", "validate", str(path), cwd=tmp_path)
+    result = run_cli(database_url, "catalog", "validate", str(path), cwd=tmp_path)
     assert result.returncode == 0 and "warning: services[0].last_verified" in result.stdout
 
 
 def test_missing_file_is_a_clear_error(tmp_path: Path, database_url: str) -> None:
-    result = _run(database_url, "catalog", "validate", "nowhere.yml", cwd=tmp_path)
+    result = run_cli(database_url, "catalog", "validate", "nowhere.yml", cwd=tmp_path)
     assert result.returncode == 1
     assert result.stderr.strip() == "nowhere.yml: no such file or folder"
     assert "Traceback" not in result.stderr

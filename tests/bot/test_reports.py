@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
 
@@ -18,9 +15,9 @@ from bot.storage import reports
 from bot.storage.models import ConsentEventRow, TicketRow, UnmetNeedRow, UserRow
 from bot.storage.reports import GapEntry, GapTotal
 from services_catalog.db import create_engine, session_factory
+from tests.bot.conftest import run_cli
 
 Sessions = async_sessionmaker[AsyncSession]
-BIN = Path(sys.executable).parent / "returnee-bot"
 SINCE = datetime(2026, 11, 1, tzinfo=UTC)
 
 # reference, status, topic, region, outcome, created, minutes to the first response
@@ -141,12 +138,6 @@ async def test_gaps_grouped_by_day_with_totals(sessions: Sessions) -> None:
 
 # ---------------------------------------------------------------- the CLI
 
-def _run(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
-           "PSEUDONYM_KEY": "ab" * 32}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=180, check=False)
 
 
 def _seed_database(database_url: str) -> None:
@@ -163,13 +154,13 @@ def _seed_database(database_url: str) -> None:
 
 def test_report_commands(tmp_path: Path, empty_database: str) -> None:
     url = empty_database
-    assert _run(url, "db", "upgrade", cwd=tmp_path).returncode == 0
-    assert _run(url, "catalog", "import", cwd=tmp_path).returncode == 0
-    empty = _run(url, "report", "gaps", cwd=tmp_path)
+    assert run_cli(url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    assert run_cli(url, "catalog", "import", cwd=tmp_path).returncode == 0
+    empty = run_cli(url, "report", "gaps", cwd=tmp_path)
     assert empty.returncode == 0 and empty.stdout == "day,topic,region,language,reason,count\n"
     _seed_database(url)
 
-    gaps = _run(url, "report", "gaps", "--since", "2026-11-01", cwd=tmp_path)
+    gaps = run_cli(url, "report", "gaps", "--since", "2026-11-01", cwd=tmp_path)
     assert gaps.returncode == 0, gaps.stderr
     assert gaps.stdout.splitlines() == [
         "day,topic,region,language,reason,count",
@@ -179,11 +170,11 @@ def test_report_commands(tmp_path: Path, empty_database: str) -> None:
         "2026-11-03,,,fr,no_service_matched,1",
         "2026-11-04,health,KLD,fr,not_eligible,1",
     ]
-    totals = _run(url, "report", "gaps", "--totals", cwd=tmp_path).stdout.splitlines()
+    totals = run_cli(url, "report", "gaps", "--totals", cwd=tmp_path).stdout.splitlines()
     assert totals[:2] == ["topic,region,reason,count", "health,KLD,no_service_in_region,3"]
     assert len(totals) == 6 and "health,DKR,no_service_in_region,1" in totals
 
-    document = json.loads(_run(url, "report", "gaps", "--since", "2026-11-01", "--format",
+    document = json.loads(run_cli(url, "report", "gaps", "--since", "2026-11-01", "--format",
                                "json", cwd=tmp_path).stdout)
     assert document["since"] == "2026-11-01" and document["count"] == 6
     assert document["entries"][2] == {"day": "2026-11-03", "topic": "family", "region": None,
@@ -193,7 +184,7 @@ def test_report_commands(tmp_path: Path, empty_database: str) -> None:
                                      "reason": "no_service_in_region", "count": 3}
     assert len(document["entries"]) == 5 and len(document["totals"]) == 4
 
-    tickets = json.loads(_run(url, "report", "tickets", "--since", "2026-11-01", "--format",
+    tickets = json.loads(run_cli(url, "report", "tickets", "--since", "2026-11-01", "--format",
                               "json", cwd=tmp_path).stdout)
     assert tickets == {
         "since": "2026-11-01", "tickets": 5,
@@ -203,7 +194,7 @@ def test_report_commands(tmp_path: Path, empty_database: str) -> None:
         "by_outcome": {"helped": 1, "unreachable": 1, "none": 3},
         "responded": 4, "median_first_response_minutes": 21.5,
     }
-    text = _run(url, "report", "tickets", cwd=tmp_path)
+    text = run_cli(url, "report", "tickets", cwd=tmp_path)
     assert text.returncode == 0, text.stderr
     assert text.stdout.splitlines() == [
         "Tickets: 6",
@@ -213,5 +204,5 @@ def test_report_commands(tmp_path: Path, empty_database: str) -> None:
         "By outcome: helped 2, unreachable 1, none 3",
         "Median time to first response: 30.5 min over 5 ticket(s)",
     ]
-    bad = _run(url, "report", "tickets", "--since", "1 Nov", cwd=tmp_path)
+    bad = run_cli(url, "report", "tickets", "--since", "1 Nov", cwd=tmp_path)
     assert bad.returncode == 2 and "--since" in bad.stderr

@@ -4,9 +4,6 @@
 from __future__ import annotations
 
 import asyncio
-import os
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
@@ -24,12 +21,13 @@ from bot.storage import audit, retention, tickets, users
 from bot.storage.models import ConsentEventRow, RelayRow, TicketEventRow, TicketRow, UserRow
 from bot.storage.retention import ANONYMISED, RetentionReport, apply_retention
 from services_catalog.db import Base, create_engine, session_factory
+from tests.bot.conftest import run_cli
 
 Sessions = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
-BIN = Path(sys.executable).parent / "returnee-bot"
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 DAYS = 365
+RETENTION_ENV = {"TICKET_RETENTION_DAYS": str(DAYS)}
 SHARED = {"language": "en", "service": "national-id-card", "topic": "civil_documentation",
           "region": "DKR", "description": "I lost my ID card", "name": "Moussa",
           "username": "moussa_d", "history": ["my number is +221 77 555 44 33"]}
@@ -248,12 +246,6 @@ def test_the_scrub_markers_of_erasure_and_withdrawal_are_known() -> None:
 
 # ---------------------------------------------------------------- the CLI
 
-def _cli(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
-           "PSEUDONYM_KEY": "ab" * 32, "TICKET_RETENTION_DAYS": str(DAYS)}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=180, check=False)
 
 
 def _query(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -270,7 +262,7 @@ def _query(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T
 
 def test_the_retention_command(tmp_path: Path, empty_database: str) -> None:
     url = empty_database
-    upgraded = _cli(url, "db", "upgrade", cwd=tmp_path)
+    upgraded = run_cli(url, "db", "upgrade", cwd=tmp_path, env=RETENTION_ENV)
     assert upgraded.returncode == 0, upgraded.stderr
     now = datetime.now(UTC)
 
@@ -293,7 +285,7 @@ def test_the_retention_command(tmp_path: Path, empty_database: str) -> None:
         )
 
     before = _query(url, state)
-    dry = _cli(url, "maintenance", "retention", "--dry-run", cwd=tmp_path)
+    dry = run_cli(url, "maintenance", "retention", "--dry-run", cwd=tmp_path, env=RETENTION_ENV)
     assert dry.returncode == 0, dry.stderr
     assert dry.stdout.splitlines() == [
         "Would delete 1 expired user(s).",
@@ -303,7 +295,7 @@ def test_the_retention_command(tmp_path: Path, empty_database: str) -> None:
         "Dry run: nothing was written."]
     assert _query(url, state) == before
 
-    applied = _cli(url, "maintenance", "retention", cwd=tmp_path)
+    applied = run_cli(url, "maintenance", "retention", cwd=tmp_path, env=RETENTION_ENV)
     assert applied.returncode == 0, applied.stderr
     assert applied.stdout.splitlines() == [
         "Deleted 1 expired user(s).",
@@ -320,7 +312,7 @@ def test_the_retention_command(tmp_path: Path, empty_database: str) -> None:
          {"users_deleted": 1, "tickets_anonymised": 1, "relay_messages_deleted": 2,
           "notes_cleared": 1})]
 
-    again = _cli(url, "maintenance", "retention", cwd=tmp_path)
+    again = run_cli(url, "maintenance", "retention", cwd=tmp_path, env=RETENTION_ENV)
     assert again.returncode == 0, again.stderr
     assert again.stdout.splitlines()[:4] == [
         "Deleted 0 expired user(s).",

@@ -5,9 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
-import subprocess
-import sys
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -20,10 +17,10 @@ from sqlalchemy.ext.asyncio import AsyncEngine, AsyncSession, async_sessionmaker
 from bot.storage import audit, staff
 from bot.storage.staff import Staff
 from services_catalog.db import create_engine, session_factory
+from tests.bot.conftest import run_cli
 
 Sessions = async_sessionmaker[AsyncSession]
 T = TypeVar("T")
-BIN = Path(sys.executable).parent / "returnee-bot"
 NOW = datetime(2026, 11, 22, 9, 0, tzinfo=UTC)
 
 
@@ -169,12 +166,6 @@ async def test_audit_refuses_personal_details(sessions: Sessions) -> None:
 
 # ---------------------------------------------------------------- the CLI
 
-def _run(database_url: str, *args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    env = {**os.environ, "DATABASE_URL": database_url, "LOG_LEVEL": "WARNING",
-           "PSEUDONYM_KEY": "ab" * 32}
-    env.pop("TELEGRAM_BOT_TOKEN", None)
-    return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=env, cwd=cwd,
-                          timeout=180, check=False)
 
 
 def _query(database_url: str, work: Callable[[AsyncSession], Awaitable[T]]) -> T:
@@ -194,11 +185,11 @@ AWA, BINTA = 987654321, 555000111
 
 def test_staff_commands(tmp_path: Path, empty_database: str) -> None:
     url = empty_database
-    assert _run(url, "db", "upgrade", cwd=tmp_path).returncode == 0
-    imported = _run(url, "catalog", "import", cwd=tmp_path)  # the bundled sample catalogue
+    assert run_cli(url, "db", "upgrade", cwd=tmp_path).returncode == 0
+    imported = run_cli(url, "catalog", "import", cwd=tmp_path)  # the bundled sample catalogue
     assert imported.returncode == 0, imported.stderr
 
-    added = _run(url, "staff", "add", "--telegram-id", str(AWA), "--role", "caseworker",
+    added = run_cli(url, "staff", "add", "--telegram-id", str(AWA), "--role", "caseworker",
                  "--org", "solidarite-retour", "--regions", "DKR, KLD-KOLDA",
                  "--topics", "health,family", "--name", "Awa", cwd=tmp_path)
     assert added.returncode == 0, added.stderr
@@ -214,31 +205,31 @@ def test_staff_commands(tmp_path: Path, empty_database: str) -> None:
             "unknown topic(s) magic",
     }
     for options, message in refusals.items():
-        refused = _run(url, "staff", "add", "--telegram-id", str(BINTA), *options, cwd=tmp_path)
+        refused = run_cli(url, "staff", "add", "--telegram-id", str(BINTA), *options, cwd=tmp_path)
         assert refused.returncode == 1, (options, refused.stderr)
         assert message in refused.stderr and "Traceback" not in refused.stderr
 
-    supervisor = _run(url, "staff", "add", "--telegram-id", str(BINTA), "--role", "supervisor",
+    supervisor = run_cli(url, "staff", "add", "--telegram-id", str(BINTA), "--role", "supervisor",
                       "--org", "credit-avenir", cwd=tmp_path)
     assert supervisor.returncode == 0, supervisor.stderr
 
-    listed = _run(url, "staff", "list", cwd=tmp_path).stdout.splitlines()
+    listed = run_cli(url, "staff", "list", cwd=tmp_path).stdout.splitlines()
     assert listed[0].split() == ["ID", "TELEGRAM", "ID", "ROLE", "ORGANIZATION", "REGIONS",
                                  "TOPICS", "NAME", "STATUS"]
     assert [line.split() for line in listed[1:]] == [
         ["2", str(BINTA), "supervisor", "credit-avenir", "all", "all", "-", "active"],
         ["1", str(AWA), "caseworker", "solidarite-retour", "DKR,KLD-KOLDA", "health,family",
          "Awa", "active"]]
-    one_org = _run(url, "staff", "list", "--org", "solidarite-retour", cwd=tmp_path).stdout
+    one_org = run_cli(url, "staff", "list", "--org", "solidarite-retour", cwd=tmp_path).stdout
     assert str(AWA) in one_org and str(BINTA) not in one_org
 
-    assert _run(url, "staff", "revoke", "--telegram-id", str(AWA), cwd=tmp_path).stdout \
+    assert run_cli(url, "staff", "revoke", "--telegram-id", str(AWA), cwd=tmp_path).stdout \
         == "Staff 1 revoked.\n"
-    again = _run(url, "staff", "revoke", "--telegram-id", str(AWA), cwd=tmp_path)
+    again = run_cli(url, "staff", "revoke", "--telegram-id", str(AWA), cwd=tmp_path)
     assert again.returncode == 1 and "no active staff member" in again.stderr
 
-    assert str(AWA) not in _run(url, "staff", "list", cwd=tmp_path).stdout
-    assert "revoked" in _run(url, "staff", "list", "--include-revoked", cwd=tmp_path).stdout
+    assert str(AWA) not in run_cli(url, "staff", "list", cwd=tmp_path).stdout
+    assert "revoked" in run_cli(url, "staff", "list", "--include-revoked", cwd=tmp_path).stdout
     assert _query(url, lambda s: staff.get_active_staff(session=s, telegram_id=AWA)) is None
     assert _query(url, lambda s: staff.get_active_staff(session=s, telegram_id=BINTA)) \
         is not None
