@@ -36,6 +36,7 @@ from services_catalog.importer import import_catalog
 from services_catalog.schema import Catalog
 from services_catalog.validation import Rules
 from tests.conftest import PROJECT, TODAY
+from tests.fake_bot_api import FakeBotAPI
 
 Sessions = async_sessionmaker[AsyncSession]
 App = Application[Any, Any, Any, Any, Any, Any]
@@ -169,3 +170,20 @@ def run_cli(
     environment.pop("TELEGRAM_BOT_TOKEN", None)
     return subprocess.run([str(BIN), *args], capture_output=True, text=True, env=environment,
                           cwd=cwd, timeout=180, check=False, input=stdin)
+
+
+TOKEN = "123456:TEST-TOKEN"
+
+
+@pytest.fixture
+async def api() -> AsyncIterator[FakeBotAPI]:
+    """The fake Telegram Bot API on 127.0.0.1."""
+    async with FakeBotAPI(token=TOKEN) as api:
+        yield api
+
+
+@pytest.fixture
+def telegram_settings(bot_settings: Settings, api: FakeBotAPI) -> Settings:
+    return bot_settings.model_copy(update={
+        "telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": api.base_url,
+        "telegram_file_base_url": api.base_file_url})

@@ -10,7 +10,6 @@ from typing import Any
 
 import pytest
 from openpyxl import load_workbook
-from pydantic import SecretStr
 from telegram.ext import Application
 
 from bot.app import build_application
@@ -23,25 +22,12 @@ from services_catalog.schema import Catalog
 from tests.bot.conftest import Clock, Sessions, running
 from tests.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 
-TOKEN = "123456:TEST-TOKEN"
 App = Application[Any, Any, Any, Any, Any, Any]
 ADMIN, CASEWORKER = 2001, 2002
 SERVICE = "reintegration-cash-assistance"
 ORGANIZATION = "reintegration-partnership"
 NEW_NAME = "Cash assistance for reintegration"
 
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI(token=TOKEN) as api:
-        yield api
-
-
-@pytest.fixture
-def telegram_settings(bot_settings: Settings, api: FakeBotAPI) -> Settings:
-    return bot_settings.model_copy(update={
-        "telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": api.base_url,
-        "telegram_file_base_url": api.base_file_url})
 
 
 @pytest.fixture

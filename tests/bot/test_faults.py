@@ -3,7 +3,7 @@
 
 from __future__ import annotations
 
-from tests.bot.test_telegram import App, api, app, telegram_settings  # noqa: F401
+from tests.bot.test_telegram import App, app  # noqa: F401
 from tests.fake_bot_api import FakeBotAPI
 
 

@@ -12,7 +12,7 @@ from sqlalchemy import select
 from bot.app import Components, build_application
 from bot.storage import inbox
 from bot.storage.models import InboxRow
-from tests.bot.test_telegram import App, api, app, telegram_settings  # noqa: F401
+from tests.bot.test_telegram import App, app  # noqa: F401
 from tests.fake_bot_api import FakeBotAPI
 
 

@@ -1,4 +1,4 @@
-# ruff: noqa: F811  (pytest fixtures imported from the Telegram tests are used as arguments)
+
 """A flooding user gets one warning, then nothing; other users are unaffected."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from bot.app import build_application
 from bot.channels.limits import RateLimiter, Verdict
 from bot.settings import Settings
 from tests.bot.conftest import running
-from tests.bot.test_telegram import App, api, telegram_settings  # noqa: F401
+from tests.bot.test_telegram import App
 from tests.fake_bot_api import FakeBotAPI
 
 

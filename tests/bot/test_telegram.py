@@ -10,7 +10,6 @@ from typing import Any
 
 import httpx
 import pytest
-from pydantic import SecretStr
 from sqlalchemy import text
 from telegram.ext import Application
 
@@ -23,23 +22,11 @@ from bot.dialogue.consent import STORE_PROFILE
 from bot.dialogue.events import Message
 from bot.settings import Settings
 from nlu.engine import EmbeddedParser
-from tests.bot.conftest import Sessions, running
+from tests.bot.conftest import TOKEN, Sessions, running
 from tests.fake_bot_api import FakeBotAPI, FakeUser, SentMessage
 
-TOKEN = "123456:TEST-TOKEN"
 App = Application[Any, Any, Any, Any, Any, Any]
 
-
-@pytest.fixture
-async def api() -> AsyncIterator[FakeBotAPI]:
-    async with FakeBotAPI(token=TOKEN) as api:
-        yield api
-
-
-@pytest.fixture
-def telegram_settings(bot_settings: Settings, api: FakeBotAPI) -> Settings:
-    return bot_settings.model_copy(update={
-        "telegram_bot_token": SecretStr(TOKEN), "telegram_api_base_url": api.base_url})
 
 
 @pytest.fixture
