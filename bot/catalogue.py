@@ -65,11 +65,14 @@ class CatalogueReader:
         return await self._cached("regions", load)
 
     async def area_name(self, code: str) -> Mapping[str, str] | None:
-        names: dict[str, Mapping[str, str]] = {}
-        for region in await self.regions():
-            names[region.id] = region.name
-            names.update((d.id, d.name) for d in region.districts)
-        return names.get(code)
+        async def load(session: AsyncSession) -> dict[str, Mapping[str, str]]:
+            names: dict[str, Mapping[str, str]] = {}
+            for region in await repository.list_regions(session=session):
+                names[region.id] = region.name
+                names.update((d.id, d.name) for d in region.districts)
+            return names
+
+        return (await self._cached("areas", load)).get(code)
 
     async def organization(self, organization_id: str) -> Organization | None:
         async def load(session: AsyncSession) -> dict[str, Organization]:

@@ -55,7 +55,7 @@ class RecentTexts:
         self._texts: dict[str, list[tuple[datetime, str]]] = {}
 
     def add(self, key: str, text: str, now: datetime) -> None:
-        kept = [*self.recent_with_times(key, now), (now, text.strip()[:self.CHARS])]
+        kept = [*self._alive(key, now), (now, text.strip()[:self.CHARS])]
         self._texts.pop(key, None)
         self._texts[key] = kept[-self.KEEP:]
         if len(self._texts) > self.USERS:
@@ -65,9 +65,9 @@ class RecentTexts:
         self._texts.pop(key, None)
 
     def recent(self, key: str, now: datetime) -> tuple[str, ...]:
-        return tuple(text for _at, text in self.recent_with_times(key, now))
+        return tuple(text for _at, text in self._alive(key, now))
 
-    def recent_with_times(self, key: str, now: datetime) -> list[tuple[datetime, str]]:
+    def _alive(self, key: str, now: datetime) -> list[tuple[datetime, str]]:
         return [(at, text) for at, text in self._texts.get(key, ()) if now - at < self.lifetime]
 
 
