@@ -142,7 +142,8 @@ def build_application(
         .base_url(settings.telegram_api_base_url)
         .base_file_url(settings.telegram_file_base_url)
         .rate_limiter(RetryingRateLimiter(
-            overall_max_rate=settings.telegram_messages_per_second, max_retries=3))
+            overall_max_rate=settings.telegram_messages_per_second,
+            per_chat=settings.telegram_messages_per_chat_per_second, max_retries=3))
         .concurrent_updates(telegram.PerChatOrder(MAX_CONCURRENT_UPDATES))
         .connection_pool_size(CONNECTIONS)  # a small pool is faster than httpcore's 256
         .pool_timeout(30)

@@ -44,6 +44,7 @@ class Settings(BaseSettings):
     # closed or cancelled tickets lose their personal details this long after closing
     ticket_retention_days: int = Field(default=365, gt=0)
     telegram_messages_per_second: int = Field(default=30, ge=0)  # 0: no limit (benchmarks)
+    telegram_messages_per_chat_per_second: float = Field(default=1.0, ge=0)  # 0: no pacing
     user_burst: int = Field(default=10, gt=0)  # messages a user may send at once
     user_messages_per_minute: int = Field(default=30, gt=0)  # then this many a minute
     webhook_url: str | None = None
