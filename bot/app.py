@@ -19,6 +19,7 @@ from bot import nlu_setup
 from bot.catalogue import CatalogueReader
 from bot.channels import console, team, telegram
 from bot.channels.context import BotContext, Channel
+from bot.channels.inbox_queue import InboxQueue
 from bot.channels.limits import RateLimiter
 from bot.channels.retries import RetryingRateLimiter
 from bot.conversation import Conversation, utcnow
@@ -108,12 +109,13 @@ def build_application(
     """The Telegram application; components are opened in post_init, closed at shutdown."""
     if settings.telegram_bot_token is None:
         raise InputError("TELEGRAM_BOT_TOKEN is not set")
+    queue = InboxQueue()
 
     async def post_init(application: Application[Any, Any, Any, Any, Any, Any]) -> None:
         components = await open_components(settings, parser, clock)
         application.bot_data["components"] = components
         application.bot_data["settings"] = settings
-        application.bot_data["channel"] = Channel(
+        application.bot_data["channel"] = queue.channel = Channel(
             components.conversation, components.translator, components.pseudonyms,
             components.desk, Sweeps(components.desk, timedelta(
                 hours=settings.escalate_after_hours)), components.sessions, components.writer,
@@ -144,6 +146,7 @@ def build_application(
         .rate_limiter(RetryingRateLimiter(
             overall_max_rate=settings.telegram_messages_per_second,
             per_chat=settings.telegram_messages_per_chat_per_second, max_retries=3))
+        .update_queue(queue)
         .concurrent_updates(telegram.PerChatOrder(MAX_CONCURRENT_UPDATES))
         .connection_pool_size(CONNECTIONS)  # a small pool is faster than httpcore's 256
         .pool_timeout(30)

@@ -22,6 +22,7 @@ from telegram.ext import (
 )
 
 from bot import catalog_admin
+from bot.channels import inbox_queue
 from bot.channels.context import BotContext, Channel
 from bot.channels.sending import send
 from bot.dialogue import events
@@ -56,6 +57,7 @@ async def on_document(update: Update, context: BotContext) -> None:
     translator = channel.translator
     with translator.use(translator.supported(user.language_code)):
         await _review(context, message, message.document, member)
+    await inbox_queue.done(update, context)
     raise ApplicationHandlerStop
 
 
@@ -127,6 +129,7 @@ async def on_apply(update: Update, context: BotContext) -> None:
                 await _drop_button(context, chat_id, query.message.message_id)
     finally:
         await answered
+    await inbox_queue.done(update, context)
     raise ApplicationHandlerStop
 
 

@@ -12,7 +12,6 @@ import time
 from collections.abc import Awaitable
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError
 from telegram import (
     BotCommand,
     Update,
@@ -29,7 +28,7 @@ from telegram.ext import (
     filters,
 )
 
-from bot.channels import admin, team
+from bot.channels import admin, inbox_queue, team
 from bot.channels.context import BotContext, Channel
 from bot.channels.limits import Verdict
 from bot.channels.sending import send
@@ -46,7 +45,7 @@ from bot.i18n import SUPPORTED, Translator, _
 from bot.storage import inbox, users
 
 log = logging.getLogger(__name__)
-RATE_LIMIT, INBOX_FIRST, INBOX_LAST = -200, -100, 100
+RATE_LIMIT, INBOX_LAST = -200, 100
 COMMANDS = ("start", "menu", "language", "privacy", "human", "ticket", "bot", "mydata",
             "delete", "help")
 
@@ -79,11 +78,10 @@ class PerChatOrder(BaseUpdateProcessor):
 
 
 def register(application: Application[Any, Any, Any, Any, Any, Any], team_chats: set[int]) -> None:
-    """Adds the handlers for private chats and the case-worker team chats, between the
-    durable inbox's first and last steps."""
+    """Adds the handlers for private chats and the case-worker team chats; the last one
+    marks the update done in the durable inbox (the update queue recorded it)."""
     application.add_handler(TypeHandler(Update, rate_limit), group=RATE_LIMIT)
-    application.add_handler(TypeHandler(Update, inbox_receive), group=INBOX_FIRST)
-    application.add_handler(TypeHandler(Update, inbox_done), group=INBOX_LAST)
+    application.add_handler(TypeHandler(Update, inbox_queue.done), group=INBOX_LAST)
     team.register(application, team_chats)
     admin.register(application)
     private = filters.ChatType.PRIVATE
@@ -112,29 +110,8 @@ async def rate_limit(update: Update, context: BotContext) -> None:
                      "again.")
         await context.bot.send_message(chat.id, text)
     log.info("rate limit: a message was %s", "warned" if verdict is Verdict.WARN else "dropped")
+    await inbox_queue.done(update, context)
     raise ApplicationHandlerStop
-
-
-async def inbox_receive(update: Update, context: BotContext) -> None:
-    """Records the update before anything else; a redelivered one stops here."""
-    channel = context.channel
-    try:
-        async with channel.writer.begin() as session:
-            fresh = await inbox.receive(session=session, update_id=update.update_id,
-                                        payload=update.to_dict(), now=channel.clock())
-    except IntegrityError:  # another worker has just recorded it
-        fresh = False
-    if not fresh:
-        log.info("update already processed; skipped")
-        raise ApplicationHandlerStop
-
-
-async def inbox_done(update: Update, context: BotContext) -> None:
-    """Marks the update done and drops its payload (unless the conversation did)."""
-    if context.inbox_done:
-        return
-    async with context.channel.writer.begin() as session:
-        await inbox.mark_done(session=session, update_id=update.update_id)
 
 
 async def replay_unfinished(application: Application[Any, Any, Any, Any, Any, Any],
@@ -189,9 +166,8 @@ async def respond(update: Update, context: BotContext, event: Event) -> None:
     if user is None or chat is None:
         return
     channel = context.channel
-    visitor = Visitor(channel.pseudonyms.of("telegram", user.id), "telegram", user.language_code)
-    contact = Contact(chat.id, user.first_name, user.username)
-    visitor = Visitor(visitor.key, "telegram", user.language_code, contact)
+    visitor = Visitor(channel.pseudonyms.of("telegram", user.id), "telegram", user.language_code,
+                      Contact(chat.id, user.first_name, user.username))
     outcome = await channel.conversation.handle(visitor, event, update.update_id)
     context.inbox_done = outcome.inbox_done
     if not await send(context.bot, chat.id, outcome.messages):

@@ -17,11 +17,11 @@ INBOX = cast(Table, InboxRow.__table__)
 async def receive(
     *, session: AsyncSession, update_id: int, payload: dict[str, Any], now: datetime
 ) -> bool:
-    """Records the update; False when it was already processed (a redelivery). Two workers
+    """Records the update; False when it was received before (a redelivery). Two workers
     inserting the same update at once: the second gets an IntegrityError."""
-    done = await session.scalar(select(INBOX.c.done).where(INBOX.c.update_id == update_id))
-    if done is not None:
-        return not done  # pending: a replay after a stop, process it
+    known = select(INBOX.c.update_id).where(INBOX.c.update_id == update_id)
+    if await session.scalar(known) is not None:
+        return False
     await session.execute(INBOX.insert().values(
         update_id=update_id, received_at=now, done=False, payload=payload))
     return True
