@@ -31,6 +31,7 @@ from telegram.ext import (
 from bot.channels import admin, inbox_queue, team
 from bot.channels.context import BotContext, Channel
 from bot.channels.limits import Verdict
+from bot.channels.locks import KeyedLocks
 from bot.channels.sending import send
 from bot.dialogue.events import (
     ButtonInput,
@@ -55,20 +56,15 @@ class PerChatOrder(BaseUpdateProcessor):
 
     def __init__(self, max_concurrent_updates: int) -> None:
         super().__init__(max_concurrent_updates)
-        self._locks: dict[int, asyncio.Lock] = {}
+        self._chats = KeyedLocks()
 
     async def do_process_update(self, update: object, coroutine: Awaitable[Any]) -> None:
         chat = update.effective_chat if isinstance(update, Update) else None
         if chat is None:
             await coroutine
             return
-        lock = self._locks.setdefault(chat.id, asyncio.Lock())
-        try:
-            async with lock:
-                await coroutine
-        finally:
-            if not lock.locked() and not getattr(lock, "_waiters", None):
-                self._locks.pop(chat.id, None)
+        async with self._chats.hold(chat.id):
+            await coroutine
 
     async def initialize(self) -> None:
         """Nothing to set up."""

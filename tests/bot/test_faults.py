@@ -4,13 +4,15 @@ sends to one chat are paced."""
 
 from __future__ import annotations
 
+import asyncio
+import time
 from collections.abc import AsyncIterator
 from itertools import pairwise
 
 import pytest
 
 from bot.app import build_application
-from bot.channels.retries import ChatPace
+from bot.channels.retries import ChatPace, RetryingRateLimiter
 from bot.settings import Settings
 from tests.bot.conftest import running
 from tests.bot.test_telegram import App, app  # noqa: F401
@@ -39,12 +41,27 @@ async def test_429_is_waited_out_before_sending_again(app: App, api: FakeBotAPI)
     assert delivered.time - refused.time >= 2.0
 
 
-def test_sends_to_one_chat_get_slots_a_second_apart():
+def test_a_chat_waits_a_whole_gap_after_its_last_send():
     pace = ChatPace(per_second=1)
-    assert [pace.wait(1, 10.0) for _ in range(3)] == [0.0, 1.0, 2.0]
-    assert pace.wait(2, 10.0) == 0.0  # another chat has its own slots
-    assert pace.wait(1, 20.0) == 0.0  # a quiet chat sends at once
-    assert ChatPace(per_second=0).wait(1, 10.0) == 0.0  # pacing off
+    assert pace.wait(1, 10.0) == 0.0  # never written to
+    pace.sent(1, 10.0)
+    assert pace.wait(1, 10.25) == 0.75
+    assert pace.wait(2, 10.25) == 0.0  # another chat has its own pace
+    assert pace.wait(1, 11.5) == 0.0  # a quiet chat sends at once
+    assert ChatPace(per_second=0).gap == 0.0  # pacing off
+
+
+async def test_the_overall_limit_holds_in_every_sliding_second():
+    limiter, times = RetryingRateLimiter(overall_max_rate=10, per_chat=0, max_retries=0), []
+
+    async def request(*_args: object) -> bool:
+        times.append(time.monotonic())
+        return True
+
+    await asyncio.gather(*(limiter.process_request(request, (), {}, "sendMessage",
+                                                   {"chat_id": i}, None) for i in range(1, 16)))
+    times.sort()
+    assert min(later - first for first, later in zip(times, times[10:], strict=False)) >= 0.95
 
 
 @pytest.fixture
@@ -57,7 +74,7 @@ async def paced_app(telegram_settings: Settings, catalogued, parser) -> AsyncIte
 
 async def test_a_burst_of_replies_to_one_chat_is_paced(paced_app: App, api: FakeBotAPI):
     user = api.user(id=7003, first_name="Awa", language_code="en")
-    for _ in range(4):
+    for _ in range(4):  # four replies at once: the pace spaces them
         api.send_command(user, "/menu")
     await api.wait_for_messages(user.id, 4, timeout=15)
     times = [r.time for r in api.calls("sendMessage") if r.status == 200]
