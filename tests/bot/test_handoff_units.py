@@ -1,12 +1,10 @@
-"""Pure parts of the handoff: the authorisation policy, routing times, card button data."""
+"""Pure parts of the handoff: who covers a ticket, routing times, card button data."""
 
 from __future__ import annotations
 
 import dataclasses
 from datetime import UTC, datetime
 from zoneinfo import ZoneInfo
-
-import pytest
 
 from bot.handoff import cards
 from bot.handoff.desk import allowed
@@ -30,26 +28,8 @@ def member(id_: int, role: str, org: str = "org-a", active: bool = True,
     return Staff(id_, 1000 + id_, role, org, regions, topics, None, active)
 
 
-A_WORKER, A_OTHER = member(1, "caseworker"), member(2, "caseworker")
-B_WORKER, SUPERVISOR = member(3, "caseworker", "org-b"), member(4, "supervisor")
-ADMIN, REVOKED = member(5, "admin"), member(6, "caseworker", active=False)
-ACTIONS = ("take", "release", "close", "outcome", "reassign", "assign", "reply", "note")
-# who may do what on a ticket of org-a assigned to A_WORKER (None: a stranger)
-POLICY = {
-    None: set(), "revoked": set(), "admin": set(), "b_worker": set(),
-    "a_worker": {"release", "close", "outcome", "reply", "note"},
-    "a_other": {"note"},
-    "supervisor": {"release", "close", "outcome", "reassign", "assign", "reply", "note"},
-}
-PEOPLE = {None: None, "revoked": REVOKED, "admin": ADMIN, "b_worker": B_WORKER,
-          "a_worker": A_WORKER, "a_other": A_OTHER, "supervisor": SUPERVISOR}
-
-
-@pytest.mark.parametrize("who", list(POLICY))
-@pytest.mark.parametrize("action", ACTIONS)
-def test_authorisation_matrix_on_an_assigned_ticket(who: str | None, action: str):
-    ticket = dataclasses.replace(TICKET, status="assigned", assigned_staff_id=A_WORKER.id)
-    assert allowed(PEOPLE[who], action, ticket) == (action in POLICY[who])
+A_WORKER, B_WORKER = member(1, "caseworker"), member(3, "caseworker", "org-b")
+# the authorisation matrix is in test_authorisation.py
 
 
 def test_only_staff_covering_the_region_and_topic_take_a_new_ticket():
