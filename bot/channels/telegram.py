@@ -80,14 +80,12 @@ def register(application: Application[Any, Any, Any, Any, Any, Any], team_chats:
     application.add_handler(TypeHandler(Update, inbox_queue.done), group=INBOX_LAST)
     team.register(application, team_chats)
     admin.register(application)
-    private = filters.ChatType.PRIVATE
+    private = filters.ChatType.PRIVATE & filters.UpdateType.MESSAGE  # edits are not answered
     application.add_handler(CommandHandler(COMMANDS, on_command, filters=private))
     application.add_handler(MessageHandler(private & filters.COMMAND, on_command))
-    application.add_handler(
-        MessageHandler(private & filters.UpdateType.MESSAGE & filters.TEXT, on_text))
+    application.add_handler(MessageHandler(private & filters.TEXT, on_text))
     application.add_handler(CallbackQueryHandler(on_button))
-    application.add_handler(
-        MessageHandler(private & filters.UpdateType.MESSAGE & ~filters.TEXT, on_other))
+    application.add_handler(MessageHandler(private & ~filters.TEXT, on_other))
     application.add_error_handler(on_error)
 
 

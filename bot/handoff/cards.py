@@ -38,8 +38,10 @@ def decode(raw: str) -> Press | None:
     match = _DATA.fullmatch(raw or "")
     if match is None:
         return None
-    arg = match["arg"]
-    return Press(ACTIONS[match["action"]], int(match["ticket"]), int(arg) if arg else None)
+    action, arg = ACTIONS[match["action"]], int(match["arg"]) if match["arg"] else None
+    if action == "outcome" and (arg is None or arg >= len(OUTCOMES)):
+        return None  # no such outcome: a forged button
+    return Press(action, int(match["ticket"]), arg)
 
 
 def outcome_label(outcome: str) -> str:

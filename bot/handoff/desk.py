@@ -46,6 +46,12 @@ def allowed(member: Staff | None, action: str, ticket: Ticket) -> bool:
     return action == "note"
 
 
+async def _assignee(session: AsyncSession, member: Staff, staff_id: int | None) -> Staff | None:
+    """Who a supervisor may assign: active non-admin staff of their own organisation."""
+    team = await staff.list_staff(session=session, organization_id=member.organization_id)
+    return next((s for s in team if s.id == staff_id and s.role != "admin"), None)
+
+
 def covers(member: Staff, ticket: Ticket) -> bool:
     region = ticket.region or ""
     in_region = not member.regions or any(
@@ -92,13 +98,16 @@ class Desk:
     ) -> DeskResult:
         member = await staff.get_active_staff(session=session, telegram_id=telegram_id)
         ticket = await tickets.get_ticket(session=session, ticket_id=press.ticket_id)
-        if ticket is None or not allowed(member, press.action, ticket):
-            await audit.record(session=session, actor=_actor(member), action=press.action,
-                               target=f"ticket:{press.ticket_id}", allowed=False, now=now)
-            return DeskResult(_("You are not allowed to do this."))
-        assert member is not None
+        ok = ticket is not None and allowed(member, press.action, ticket)
+        target = None
+        if ok and member is not None and press.action == "assign":
+            target = await _assignee(session, member, press.arg)
+            ok = target is not None
         await audit.record(session=session, actor=_actor(member), action=press.action,
-                           target=f"ticket:{ticket.id}", allowed=True, now=now)
+                           target=f"ticket:{press.ticket_id}", allowed=ok, now=now)
+        if not ok:
+            return DeskResult(_("You are not allowed to do this."))
+        assert member is not None and ticket is not None
         actor = _actor(member)
         if press.action == "take":
             ticket = await tickets.transition(session=session, ticket=ticket, to="assigned",
@@ -127,18 +136,14 @@ class Desk:
             assert result.card is not None
             result.card = Message(result.card.html, cards.staff_buttons(ticket, team))
             return result
-        if press.action == "assign" and press.arg is not None:
-            return await self._assign(session, ticket, member, press.arg, now)
+        if target is not None:
+            return await self._assign(session, ticket, member, target, now)
         return await self._result(session, ticket, "")
 
     async def _assign(
-        self, session: AsyncSession, ticket: Ticket, member: Staff, staff_id: int,
+        self, session: AsyncSession, ticket: Ticket, member: Staff, target: Staff,
         now: datetime,
     ) -> DeskResult:
-        team = await staff.list_staff(session=session, organization_id=member.organization_id)
-        target = next((s for s in team if s.id == staff_id and s.role != "admin"), None)
-        if target is None:
-            return DeskResult(_("You are not allowed to do this."))
         to = "assigned" if ticket.status == "new" else ticket.status
         ticket = await tickets.transition(session=session, ticket=ticket, to=to,
                                           actor=_actor(member), now=now, action="reassign",
@@ -223,9 +228,10 @@ class Desk:
             if ticket is None or ticket.chat_id is None:
                 return None
             member = await staff.get_active_staff(session=session, telegram_id=telegram_id)
-            if not allowed(member, "reply", ticket) or ticket.status == "new":
-                await audit.record(session=session, actor=_actor(member), action="reply",
-                                   target=f"ticket:{ticket.id}", allowed=False, now=now)
+            ok = allowed(member, "reply", ticket) and ticket.status != "new"
+            await audit.record(session=session, actor=_actor(member), action="reply",
+                               target=f"ticket:{ticket.id}", allowed=ok, now=now)
+            if not ok:
                 return None
             if ticket.status in ("assigned", "waiting_user"):
                 changes = {} if ticket.first_response_at else {"first_response_at": now}
@@ -246,7 +252,12 @@ class Desk:
                 session=session, team_chat_id=team_chat_id, thread_id=thread_id,
                 reply_to=reply_to)
             member = await staff.get_active_staff(session=session, telegram_id=telegram_id)
-            if ticket is None or not allowed(member, "note", ticket) or not text.strip():
+            if ticket is None or not text.strip():
+                return False
+            ok = allowed(member, "note", ticket)
+            await audit.record(session=session, actor=_actor(member), action="note",
+                               target=f"ticket:{ticket.id}", allowed=ok, now=now)
+            if not ok:
                 return False
             await tickets.add_event(session=session, ticket_id=ticket.id, actor=_actor(member),
                                     action="note", note=text.strip()[:2000], now=now)

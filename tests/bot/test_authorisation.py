@@ -231,10 +231,6 @@ async def test_permitted_card_actions_take_effect_and_are_audited(
                   for actor, action, _arg in steps]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/handoff/desk.py Desk._press records the press as allowed=True (line 100) before "
-    "Desk._assign refuses a target outside the organisation (line 140): the audit log says "
-    "a refused assignment was allowed"))
 async def test_assigning_to_someone_outside_the_organisation_is_audited_as_refused(
     app: App, api: FakeBotAPI, cast: Cast
 ):
@@ -278,9 +274,6 @@ async def test_only_the_assignee_and_the_supervisor_reach_the_user(
             if not e.allowed] == [(cast.audit_names[a], "reply", False) for a in refused]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/handoff/desk.py Desk.relay_target audits only refused replies (line 227): a "
-    "case worker's message relayed to the user leaves no audit_log row"))
 async def test_a_relayed_staff_message_is_audited(app: App, api: FakeBotAPI, cast: Cast):
     await cast.people.open_ticket()
     await press(cast, "a_worker", cards.data("take", 1))
@@ -317,9 +310,6 @@ async def test_notes_are_kept_only_from_staff_of_the_organisation(
     assert not [m for m in api.messages(cast.people.returnee.id) if "note from" in m.text]
 
 
-@pytest.mark.xfail(strict=True, reason=(
-    "bot/handoff/desk.py Desk.note writes no audit_log row, neither for a saved note nor "
-    "for a refused one (line 249), unlike card presses and refused replies"))
 async def test_note_attempts_are_audited(app: App, api: FakeBotAPI, cast: Cast):
     await cast.people.open_ticket()
     await notes(cast, ("a_worker", "stranger"))

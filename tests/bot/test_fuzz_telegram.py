@@ -150,7 +150,7 @@ def _my_chat_member(api: FakeBotAPI, user: FakeUser) -> int:
         "new_chat_member": {"user": bot, "status": "kicked", "until_date": 0}}})
 
 
-# Updates that must get no message anywhere: groups, channels, no user, edits of plain text.
+# Updates that must get no message anywhere: groups, channels, no user, edits.
 SILENT: dict[str, Case] = {
     "group-text": Case(lambda api, u: api.send_group_text(GROUP, u, "<b>hi</b> bot"), GROUP),
     "group-command": Case(lambda api, u: api.send_group_text(GROUP, u, "/start"), GROUP),
@@ -171,6 +171,7 @@ SILENT: dict[str, Case] = {
     "inline-staff-card-button": Case(_inline_press(cards.data("take", 1))),
     "bot-blocked-by-user": Case(_my_chat_member),
     "edited-text": Case(_edit("<b>edited</b>\x00")),
+    "edited-command": Case(_edit("/menu")),  # editing /delete must not ask again
 }
 
 
@@ -186,7 +187,6 @@ OTHER: dict[str, Act] = {
         u, "catalogue.xlsx", b"PK\x03\x04 not really"),
     "document-with-markup-name": lambda api, u: api.send_document(
         u, "<b>&amp;.xlsx", b"x", caption="/start <i>"),
-    "edited-command": _edit("/menu"),
 }
 
 

@@ -289,6 +289,7 @@ async def test_follow_up_is_asked_after_closure_and_recorded(
     await people.staff_press(people.awa, "take", 1)
     await people.staff_press(people.awa, "close", 1)
     await people.staff_press(people.awa, "outcome", 1, 0)
+    await api.wait_for(people.returnee.id, lambda ms: "is closed" in ms[-1].text)
     await api.next_messages(people.returnee.id)
     context = BotContext(app)
     await team.send_follow_ups(context)
