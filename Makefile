@@ -50,6 +50,7 @@ bench: $(STAMP) $(MO)
 	$(BIN)/python -m benchmarks.catalog
 	OMP_NUM_THREADS=1 $(BIN)/python -m benchmarks.nlu
 	$(BIN)/python -m benchmarks.bot
+	$(BIN)/python -m benchmarks.load
 
 # Embedded engine vs Rasa 3.6 DIET (not part of `make test`): installs Rasa into its own
 # virtualenv .venv-rasa once (about 3 minutes), then trains, serves and evaluates both.
