@@ -65,7 +65,7 @@ class Components:
 async def open_components(
     settings: Settings, parser: Parser | None = None, clock: Callable[[], datetime] = utcnow
 ) -> Components:
-    engine = create_engine(settings.database_url)
+    engine = create_engine(settings.database_url, settings.sqlite_busy_timeout_ms)
     sessions = session_factory(engine)
     translator = Translator.load(default=settings.default_language)
     if parser is None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import partial
 from typing import Any
 
 from sqlalchemy import MetaData, event
@@ -29,22 +30,28 @@ class Base(DeclarativeBase):
     metadata = MetaData(naming_convention=NAMING)
 
 
-def create_engine(url: str, **options: Any) -> AsyncEngine:
-    """An async engine; SQLite gets WAL, a busy timeout and foreign keys.
+def create_engine(
+    url: str, busy_timeout_ms: int = SQLITE_BUSY_TIMEOUT_MS, **options: Any
+) -> AsyncEngine:
+    """An async engine; SQLite gets WAL, a busy timeout and foreign keys. Other databases
+    check a pooled connection before use, so a database restart costs no failed request.
 
     Bound parameters (message texts, descriptions, names) are kept out of error messages
     and SQL logs: tracebacks of database errors are logged."""
     options.setdefault("hide_parameters", True)
+    sqlite = make_url(url).get_backend_name() == "sqlite"
+    if not sqlite:
+        options.setdefault("pool_pre_ping", True)
     engine = create_async_engine(url, **options)
-    if make_url(url).get_backend_name() == "sqlite":
-        event.listen(engine.sync_engine, "connect", _sqlite_pragmas)
+    if sqlite:
+        event.listen(engine.sync_engine, "connect", partial(_sqlite_pragmas, busy_timeout_ms))
     return engine
 
 
-def _sqlite_pragmas(dbapi_connection: Any, _record: Any) -> None:
+def _sqlite_pragmas(busy_timeout_ms: int, dbapi_connection: Any, _record: Any) -> None:
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute(f"PRAGMA busy_timeout={SQLITE_BUSY_TIMEOUT_MS}")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_timeout_ms)}")
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA synchronous=NORMAL")
     cursor.close()

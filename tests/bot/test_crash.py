@@ -1,7 +1,8 @@
 """Crash safety: the bot runs as `returnee-bot run` and is killed with SIGKILL at random
 moments while returnees ask for a case worker, 50 times. Afterwards every request a user
 saw confirmed exists exactly once, no ticket lacks its consent, every update the fake
-delivered was processed, and SQLite's integrity check passes."""
+delivered was processed, and SQLite's integrity check passes. (SQLite only: on PostgreSQL,
+crash safety is the server's.)"""
 
 from __future__ import annotations
 
@@ -125,6 +126,8 @@ async def until_polling(api: FakeBotAPI, bot: subprocess.Popen[bytes], polls: in
 async def test_sigkill_during_handoffs_loses_and_doubles_nothing(
     fake: FakeBotAPI, catalogued: Sessions, database_url: str, nlu_cache: Path, model: Model
 ):
+    if not database_url.startswith("sqlite"):
+        pytest.skip("the bot's own database file under SIGKILL")
     rng, ledger, stop = random.Random(20261122), Ledger(), asyncio.Event()
     drivers = [asyncio.create_task(returnees(fake, ledger, 80_000 + i, stop))
                for i in range(DRIVERS)]
@@ -154,5 +157,4 @@ async def test_sigkill_during_handoffs_loses_and_doubles_nothing(
                 in await session.execute(consents)} == {("share_with_caseworker", True, True)}
         inbox = {r.update_id: r.done for r in (await session.execute(select(InboxRow))).scalars()}
         assert {u: inbox.get(u) for u in ledger.updates} == dict.fromkeys(ledger.updates, True)
-        if database_url.startswith("sqlite"):
-            assert (await session.execute(text("PRAGMA integrity_check"))).scalar() == "ok"
+        assert (await session.execute(text("PRAGMA integrity_check"))).scalar() == "ok"
