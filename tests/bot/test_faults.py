@@ -1,6 +1,6 @@
 # ruff: noqa: F811  (pytest fixtures imported from the Telegram tests are used as arguments)
-"""Telegram's bad moments and limits: every reply is still delivered, 429 is respected, and
-sends to one chat are paced."""
+"""Telegram's bad moments and limits: after server errors, resets and timeouts every reply is
+still delivered, 429 is respected, and sends are paced overall and per chat."""
 
 from __future__ import annotations
 
@@ -80,3 +80,13 @@ async def test_a_burst_of_replies_to_one_chat_is_paced(paced_app: App, api: Fake
     times = [r.time for r in api.calls("sendMessage") if r.status == 200]
     assert len(times) == 4
     assert min(b - a for a, b in pairwise(times)) >= 0.45  # 2 a second, less jitter
+
+
+async def test_a_timed_out_send_is_retried_and_delivered(app: App, api: FakeBotAPI):
+    user = api.user(id=7004, first_name="Awa", language_code="en")
+    api.delay_next("sendMessage", seconds=8)  # beyond PTB's 5 s read timeout
+    api.send_command(user, "/menu")
+    replies = await api.wait_for_messages(user.id, 1, timeout=20)
+    assert "What do you need help with" in replies[0].text
+    await asyncio.sleep(3)  # past the delay: the abandoned attempt never took effect
+    assert len(api.messages(user.id)) == 1
