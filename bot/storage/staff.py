@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, cast
 
-from sqlalchemy import Select, Table, case, insert, select, update
+from sqlalchemy import Select, Table, insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from bot.storage.models import StaffRow
@@ -112,12 +112,11 @@ async def list_staff(
 
 
 async def supervisors(*, session: AsyncSession, organization_id: str) -> list[Staff]:
-    """Active supervisors of an organisation, then its admins (who may also supervise), by id:
-    whom to escalate to."""
+    """Active supervisors of an organisation, by id: whom to escalate to. Admins keep the
+    catalogue and the staff list; they act on no case, so they are not told of any."""
     rows = await session.execute(
         _select().where(STAFF.c.organization_id == organization_id,
-                        STAFF.c.role.in_(("supervisor", "admin")),
-                        STAFF.c.revoked_at.is_(None))
-        .order_by(case((STAFF.c.role == "supervisor", 0), else_=1), STAFF.c.id)
+                        STAFF.c.role == "supervisor", STAFF.c.revoked_at.is_(None))
+        .order_by(STAFF.c.id)
     )
     return [_view(row) for row in rows.all()]

@@ -83,7 +83,7 @@ async def test_an_unknown_role_is_refused(sessions: Sessions) -> None:
 
 async def test_list_by_organization_and_supervisors(sessions: Sessions) -> None:
     caseworker = await _add(sessions, 1, "caseworker", "solidarite-retour")
-    admin = await _add(sessions, 2, "admin", "solidarite-retour")
+    admin = await _add(sessions, 2, "admin", "solidarite-retour")  # acts on no case
     supervisor = await _add(sessions, 3, "supervisor", "solidarite-retour")
     await _add(sessions, 4, "supervisor", "solidarite-retour")
     other = await _add(sessions, 5, "supervisor", "credit-avenir")
@@ -91,7 +91,7 @@ async def test_list_by_organization_and_supervisors(sessions: Sessions) -> None:
         await staff.revoke_staff(session=session, telegram_id=4, now=NOW)
     async with sessions() as session:
         assert await staff.supervisors(session=session, organization_id="solidarite-retour") \
-            == [supervisor, admin]
+            == [supervisor]
         assert await staff.supervisors(session=session, organization_id="credit-avenir") \
             == [other]
         assert await staff.supervisors(session=session, organization_id="nobody") == []
