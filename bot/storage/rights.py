@@ -9,7 +9,7 @@ from typing import Any
 from sqlalchemy import delete, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from bot.storage import tickets, users
+from bot.storage import audit, tickets, users
 from bot.storage.tickets import EVENTS, RELAYS, TICKETS, Ticket
 from bot.storage.users import CONSENTS, USERS
 
@@ -63,6 +63,8 @@ async def erase_user(*, session: AsyncSession, user_id: int, now: datetime) -> l
     await session.execute(update(CONSENTS).where(CONSENTS.c.user_id == user_id)
                           .values(user_id=None))
     await session.execute(delete(USERS).where(USERS.c.id == user_id))
+    await audit.record(session=session, actor="user", action="erasure", target=None,
+                       allowed=True, details={"tickets": len(mine)}, now=now)
     return mine
 
 

@@ -11,7 +11,7 @@ from sqlalchemy import func, select
 from bot.app import Components
 from bot.dialogue import callbacks as cb
 from bot.dialogue.consent import SHARE_WITH_CASEWORKER, STORE_PROFILE
-from bot.storage.models import ConsentEventRow, RelayRow, TicketRow, UserRow
+from bot.storage.models import AuditRow, ConsentEventRow, RelayRow, TicketRow, UserRow
 from tests.bot.test_handoff import POLICE_CHAT, App, People, _ticket, api, app  # noqa: F401
 from tests.fake_bot_api import FakeBotAPI
 
@@ -64,11 +64,13 @@ async def test_delete_asks_first_then_erases_and_anonymises(app: App, api: FakeB
         "cancelled", {"erased": True}, None, None)
     async with components.sessions() as session:
         consents = (await session.execute(select(ConsentEventRow))).scalars().all()
+        erasures = (await session.execute(select(AuditRow).where(
+            AuditRow.action == "erasure"))).scalars().all()
     assert consents and all(c.user_id is None for c in consents)
-    card = await api.wait_for(POLICE_CHAT, lambda ms: any(
-        "asked for erasure" in m.text and "Status" not in m.text for m in ms))
-    assert not [m for m in card if DESCRIPTION in m.text and "R-2026" in m.text and
-                "Status" in m.text]  # the card no longer shows the details
+    assert [(e.actor, e.target, e.details) for e in erasures] == [("user", None, {"tickets": 1})]
+    await api.wait_for(POLICE_CHAT, lambda ms: any(  # the card no longer shows the details
+        "asked for erasure" in m.text and "Status" not in m.text for m in ms) and not any(
+        DESCRIPTION in m.text and "Status" in m.text for m in ms))
 
 
 async def test_withdrawing_the_profile_consent_is_the_same_as_delete(
