@@ -32,6 +32,13 @@ _SELF_HARM = [
     r"\btonight it (stops|ends)\b", r"\bburning my (arm|skin)\b", r"\bwrists?\b",
     r"\bwalk into the (sea|river)\b", r"\bin heaven\b", r"\bdon'?t look for me\b",
     r"\ba burden to\b", r"\bsee the sunrise\b", r"\bedge of the (well|bridge|roof)\b",
+    r"\b(kill|hurt|harm|cut)(ing|s)? (my ?self|him ?self|her ?self|themselves)\b",
+    r"\bend everything\b", r"\bcutting my (arms?|wrists?|skin|legs?)\b",
+    r"\bno point (in )?living\b", r"\bwants to die\b", r"\bthrow (my|him|her)self\b",
+    r"\brazor\b",
+    r"\b(don'?t|dont) want to wake up\b", r"\b(i|he|she)'?ll jump\b",
+    r"\bdisap+ear (for good|forever)\b",
+    r"\bending it all\b",
     # fr
     r"\b(me|se) (tuer|suicider|pendre|faire du mal)\b", r"\bmettre fin a (mes jours|ma vie)\b",
     r"\ben finir\b", r"(veux|veut|veu|ve|vx|envie de|mieux vaut) mourir\b",
@@ -44,6 +51,10 @@ _SELF_HARM = [
     r"\bdonne toutes mes affaires\b", r"\bmieux sans moi\b", r"\bca s'arrete\b",
     r"\bbrule le bras\b", r"\bpoignets?\b", r"\bmarcher dans la mer\b", r"\bme cherchez plus\b",
     r"\bfardeau\b", r"\blever du soleil\b", r"\bbord du puits\b", r"\bdama sonn\b",
+    r"\bse jeter\b", r"\btoute la boite\b", r"\bdis adieu\b", r"\bfin a (ses|sa) (jours|vie)\b",
+    r"\benvie? de mourir\b",
+    r"\bfoutre en l'?air\b", r"\bpour mourir\b",
+    r"(يقتل|تقتل) (راسو|راسها|روحو|نفسه|نفسها)", r"ودي (اموت|انتحر)",
     # ar
     r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
     r"(بدي|ابي|عايز|بغيت|باغي) (اموت|موت|نموت)",
@@ -54,6 +65,12 @@ _SELF_HARM = [
     r"ودع الجميع", r"اختفي من", r"يتحدث عن الموت",
     r"نسالي مع هاد الدنيا", r"عبء علي", r"نختفي", r"لا استيقظ", r"رسالتي الاخيره", r"قولوا لامي",
     r"في السماء", r"وزعت اغراضي", r"افضل بدوني", r"ينتهي كل شيء", r"دوا الطوبات", r"نحرق يدي",
+    r"نسالي مع (راسي|حياتي|الدنيا)", r"(نقتل|اقتل) حالي", r"دوا (الفيران|الفار)",
+    r"(يرمي|نرمي|ترمي) (راسو|راسي|راسها|حالي|حالو|نفسي|نفسه)", r"ناوي (نطيح|انتحر|اموت|نموت)",
+    r"(بغات|بغا|بدها|بدو|ابغي) (تموت|يموت|اموت|نموت)", r"(حضرت|جبت|معاه|معايا|عندي) (ال)?حبل",
+    r"(سينهي|ينهي|ننهي|تنهي) (حياتي|حياته|حياتها)", r"(اذبح|نذبح) (نفسي|راسي|روحي)",
+    r"ما (بغيتش|بديش|نبغيش) (نفيق|افيق)", r"(شربت|شربات|بلعت) (ال)?سم\b",
+    r"(يلوح|تلوح) (راسو|راسها)",
     r"معصمي", r"ندخل للبحر", r"لا تبحثوا عني", r"شروق الشمس", r"راسي بالحيط",
     # wolof / latin darija
     r"\bbeugouma dund\b", r"\bbghit nmout\b",
@@ -77,6 +94,12 @@ _VIOLENCE = [
     r"\bmachetes?\b", r"\bwith guns\b", r"\bsold me\b", r"\btook (her|him) in a car\b",
     r"\btake our phones\b", r"\bmy last night\b", r"\bgrabbed my (son|daughter|child)\b",
     r"\bwork the streets\b", r"\bpetrol\b", r"\bburn the house\b",
+    r"\bweapons?\b", r"\bthreaten\w* to (kill|hurt|harm)\b",
+    r"\bthreaten\w* (my|our) (kids|children)\b",
+    r"\btook my (son|daughter|child|kid|wife)\b", r"\b(searching|hunting) for me\b",
+    r"\blocked us\b", r"\bsurround\w* (our|my|the) (house|home)\b", r"\bbeing followed\b",
+    r"\bshooting\b", r"\bchok(e|es|ing) me\b", r"\bstrangl\w*",
+    r"\bat+a(c)?k\w* me\b",
     # fr
     r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
     r"\bme laiss\w* pas (partir|sortir)\b",
@@ -94,6 +117,10 @@ _VIOLENCE = [
     r"\bl'a pris\w* dans une voiture\b", r"\bprennent nos tel", r"\bderniere nuit\b",
     r"\bcasse la porte\b", r"\battrape mon (fils|enfant|fille)\b", r"\bfaire le trottoir\b",
     r"\bessence\b.*\bbruler\b",
+    r"\bmenac\w* de (tuer|mort)\b", r"\bmenac\w* (mes|ma|mon)\b",
+    r"\bentour\w* (la|ma|notre) maison\b", r"\bils me cherchent\b",
+    r"\bca tire\b", r"\bdes tirs\b", r"\bcoups de feu\b", r"\betrangl\w*",
+    r"\bm'attaqu\w*", r"\bviol(er|ent|ait)\b",
     # ar
     r"ضرب(ني|وني|تني|ها)", r"(يضرب|كيضرب)", r"اغتصب", r"اعتدا", r"(يقتلو?ني|يقتل امي|رح يقتل)",
     r"سكين", r"مسدس", r"خطف", r"مخطوف", r"محبوس", r"حابسي?ني", r"(انا|راني) محتجز", r"يحتجز",
@@ -105,6 +132,11 @@ _VIOLENCE = [
     r"تطاردني", r"حرقوا",
     r"النجده", r"معاهم سلاح", r"السواطر", r"الساطور", r"باعني", r"اخذها رجل", r"ياخذون هواتفنا",
     r"اخر ليله", r"البارود", r"يسمحون لي بالخروج", r"شد ولدي", r"بنزين",
+    r"بسيف|بالسيف", r"(يقتلوا|يقتلو) (عيلتي|عائلتي|ولادي|مرتي)", r"(بي|كي)?يهدد(و|وا|ون)\b",
+    r"سد(و)? علي(نا|ا|ه)\b", r"دايرين بالدار", r"(كيقلبو|يدورو|يدوروا) علي(ا|ي)\b", r"الحقوني",
+    r"(ياذيني|يؤذيني)",
+    r"(كيخنقني|يخنقني|بيخنقني|خنقني)",
+    r"(كيهجم|يهجم|هجم|هاجم)\w* علي", r"غتصب",
 ]
 _MEDICAL = [
     # en
@@ -121,6 +153,11 @@ _MEDICAL = [
     r"\bboiling water\b", r"\bpesticide\b", r"\bneck is stiff\b", r"\bcan'?t feel my\b",
     r"\bwords come out wrong\b", r"\bturning black\b", r"\bbreathing very fast\b",
     r"\bchest sinks\b", r"\bcold and confused\b",
+    r"\blot of blood\b", r"\bnot responding\b", r"\bdrank (kerosene|petrol|gas|bleach|poison)",
+    r"\bshaking on the (floor|ground)\b", r"\bfoaming\b", r"\bheart at+ack\b",
+    r"\bnot waking up\b", r"\bcan'?t breath\b", r"\bbitten\b",
+    r"\bsto?p+ed breathing\b", r"\bunc\w*ious\b", r"\bbl(e|ee|ea)ding\b",
+    r"\bseizur\w*",
     # fr
     r"\b(saigne|saignement|hemorragie|inconscient\w*|evanoui\w*)\b", r"\brespire (plus|pas)\b",
     r"\barrive (plus|pas) a respirer\b", r"\bcrise (cardiaque|d'epilepsie)\b", r"\bconvuls\w*",
@@ -134,6 +171,10 @@ _MEDICAL = [
     r"\bpoitrine\b.*\btranspire\b", r"\beau bouillante\b",
     r"\bcogne la tete\b", r"\bsens plus mon\b", r"\bserpent\b", r"\brespire tres vite\b",
     r"\bfroide et confuse\b",
+    r"\brespire mal\b", r"\bbeaucoup de sang\b", r"\b(il|elle) (ne )?repond (plus|pas)\b",
+    r"\bbu (du |de la |de l')?(petrole|javel|poison|essence)", r"\btremble par terre\b",
+    r"\bbave\b", r"\bcrise (au|de) coeur\b", r"\brenvers\w* par\b", r"\bbouge (plus|pas)\b",
+    r"\bavale\w* (de l'|du |de la )?(acide|javel|poison|pile)",
     # ar
     r"نزيف", r"ينزف", r"تنزف", r"كينزف", r"نازل علي دم", r"(فاقد|فاقده) الوعي", r"مغمي عليه",
     r"اغمي", r"(قادر|قادره|نقدر|استطيع) (نتنفس|يتنفس|تتنفس|التنفس)", r"(كيتنفس|يتنفس)$",
@@ -146,6 +187,13 @@ _MEDICAL = [
     r"اللون الازرق", r"زبد", r"الدم لا يتوقف", r"الم في صدره", r"عقرب", r"الماء المغلي", r"المبيد",
     r"متيبس", r"لا اشعر بالجانب", r"حنش", r"يتنفس كتير بسرعه", r"مش بترد", r"ما بغاش يفيق",
     r"خبط راسه",
+    r"(كيتنفس|يتنفس)ش", r"نازل علي(ها|ه)? .{0,20}دم", r"(ما بقاش|ما عاد|مش) (كيجاوب|يجاوب|يرد)",
+    r"شرب (الليصانص|البنزين|الجافيل|الكاز|السم)", r"(كيترعش|يترعش|يرتعش)", r"ازمه قلبيه",
+    r"(ضربتو|ضربته|صدمته|صدمتو|دعساتو) (طوموبيل|سياره|طونوبيل)", r"ما (بغا|بغات)ش (ي|ت)فيق",
+    r"(تقدر|يقدر) (تتنفس|يتنفس)", r"(كيسيل|يسيل) (ب)?(ال)?دم", r"لفعه|افعي|عضاتو|عضته",
+    r"(وقع|طاح) (في|ف) (البير|البئر)",
+    r"ما (فايق|فايقه)(ش)?\b", r"ما فايقاش", r"(الماء|الما) القاطع",
+    r"\bزرق\b", r"ما (كيتحرك|يتحرك|بيتحرك)ش", r"(طاح|طاحت|وقع|وقعت) وما",
 ]
 
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from concurrent.futures import ThreadPoolExecutor
 
 from scipy.sparse import csr_matrix, hstack
 from sklearn.calibration import CalibratedClassifierCV
@@ -21,7 +22,8 @@ from nlu.types import NO_TOPIC
 
 
 def _classifier() -> CalibratedClassifierCV:
-    return CalibratedClassifierCV(LinearSVC(C=0.5), cv=3, method="sigmoid")
+    # C and tol chosen by cross-validation; tol 1e-3 fits in two thirds of 1e-4's time
+    return CalibratedClassifierCV(LinearSVC(C=1.0, tol=1e-3), cv=3, method="sigmoid")
 
 
 def _vectorizers() -> list[TfidfVectorizer]:
@@ -39,12 +41,13 @@ def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Mode
     embeddings = embedder.encode([e.text for e in data.examples])
     features = hstack([*(v.transform(texts) for v in vectorizers), csr_matrix(embeddings)]).tocsr()
     sparse = SparseFeatures.of(vectorizers)
-    intents = [e.intent for e in data.examples]
-    topics = [e.topic or NO_TOPIC for e in data.examples]
+    labels = [[e.intent for e in data.examples], [e.topic or NO_TOPIC for e in data.examples]]
+    with ThreadPoolExecutor(2) as pool:  # liblinear releases the GIL: one core each
+        intent, topic = pool.map(lambda y: _classifier().fit(features, y), labels)
     return Model(
         sparse,
-        CalibratedLinear.from_sklearn(_classifier().fit(features, intents), sparse.size),
-        CalibratedLinear.from_sklearn(_classifier().fit(features, topics), sparse.size),
+        CalibratedLinear.from_sklearn(intent, sparse.size),
+        CalibratedLinear.from_sklearn(topic, sparse.size),
         train_language(texts, [e.language for e in data.examples]),
         fingerprint,
     )

@@ -1,0 +1,43 @@
+"""The emergency lexicon: dialect, SMS and typo spellings, each with its topic."""
+
+from __future__ import annotations
+
+import pytest
+
+from nlu import emergency
+from nlu.normalize import normalize
+
+
+@pytest.mark.parametrize(("text", "topic"), [
+    ("he is not responding and his lips are grey", "health"),
+    ("my uncle had a heart atack", "health"),
+    ("il repond plus du tout", "health"),
+    ("elle a bu de la javel", "health"),
+    ("صدمته سيارة قدام الدار", "health"),
+    ("ما بقاش كيجاوب", "health"),
+    ("they are threatening to kill my brother", "safety"),
+    ("les passeurs menacent de tuer mon fils", "safety"),
+    ("ils me cherchent partout", "safety"),
+    ("الحقوني عافاكم", "safety"),
+    ("a man with a weapon is at the gate", "safety"),
+    ("im thinking about killing my self", "psychosocial"),
+    ("there's no point living like this", "psychosocial"),
+    ("jai envi de mourir", "psychosocial"),
+    ("بدها تموت هالليلة", "psychosocial"),
+    ("ناوي انتحر", "psychosocial"),
+    ("my father is unconcious", "health"),
+    ("on entend des coups de feu dehors", "safety"),
+    ("كيخنقني وما نقدرش نهرب", "safety"),
+])
+def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
+    hit = emergency.detect(normalize(text))
+    assert hit is not None and hit.topic == topic
+
+
+@pytest.mark.parametrize("text", [
+    "mon conseiller ne repond pas, j'en veux un autre",
+    "i am looking for a job in Thiès",
+    "كيفاش نسجل ولدي فالمدرسة؟",
+])
+def test_ordinary_requests_are_not_emergencies(text: str) -> None:
+    assert emergency.detect(normalize(text)) is None
