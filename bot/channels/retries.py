@@ -10,7 +10,8 @@ import asyncio
 import contextlib
 import logging
 import time
-from collections.abc import AsyncIterator, Callable, Coroutine
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from functools import partial
 from typing import Any
 
 from telegram.error import BadRequest, NetworkError
@@ -21,6 +22,7 @@ from bot.channels.locks import KeyedLocks
 log = logging.getLogger(__name__)
 RETRIES = 3
 FIRST_WAIT = 0.5  # seconds; doubles each time
+Result = bool | dict[str, Any] | list[dict[str, Any]]
 
 
 class ChatPace:
@@ -74,40 +76,32 @@ class RetryingRateLimiter(AIORateLimiter):
 
     async def process_request(
         self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
+        callback: Callable[..., Coroutine[Any, Any, Result]],
         args: Any,
         kwargs: dict[str, Any],
         endpoint: str,
         data: dict[str, Any],
         rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
+    ) -> Result:
+        send = partial(super().process_request, callback, args, kwargs, endpoint, data,
+                       rate_limit_args)
         chat_id = data.get("chat_id")
         if isinstance(chat_id, int) and chat_id > 0 and endpoint != "sendChatAction":
             async with self.pace.turn(chat_id):
-                return await self._with_retries(callback, args, kwargs, endpoint, data,
-                                                rate_limit_args)
-        return await self._with_retries(callback, args, kwargs, endpoint, data, rate_limit_args)
+                return await _with_retries(send, endpoint)
+        return await _with_retries(send, endpoint)
 
-    async def _with_retries(
-        self,
-        callback: Callable[..., Coroutine[Any, Any, bool | dict[str, Any] | list[dict[str, Any]]]],
-        args: Any,
-        kwargs: dict[str, Any],
-        endpoint: str,
-        data: dict[str, Any],
-        rate_limit_args: int | None,
-    ) -> bool | dict[str, Any] | list[dict[str, Any]]:
-        wait = FIRST_WAIT
-        for attempt in range(RETRIES + 1):
-            try:
-                return await super().process_request(callback, args, kwargs, endpoint, data,
-                                                      rate_limit_args)
-            except NetworkError as error:  # TimedOut is one; BadRequest is not transient
-                if (isinstance(error, BadRequest) or endpoint == "getUpdates"
-                        or attempt == RETRIES):
-                    raise
-                log.warning("%s failed (%s); retrying in %.1f s", endpoint,
-                            type(error).__name__, wait)
-                await asyncio.sleep(wait)
-                wait *= 2
-        raise AssertionError("unreachable")
+
+async def _with_retries(send: Callable[[], Awaitable[Result]], endpoint: str) -> Result:
+    wait = FIRST_WAIT
+    for attempt in range(RETRIES + 1):
+        try:
+            return await send()
+        except NetworkError as error:  # TimedOut is one; BadRequest is not transient
+            if isinstance(error, BadRequest) or endpoint == "getUpdates" or attempt == RETRIES:
+                raise
+            log.warning("%s failed (%s); retrying in %.1f s", endpoint, type(error).__name__,
+                        wait)
+            await asyncio.sleep(wait)
+            wait *= 2
+    raise AssertionError("unreachable")
