@@ -8,8 +8,9 @@ run a scripted conversation each (buttons and free text in en/fr/ar). Two phases
 - throughput: users send their next message as soon as the reply has arrived.
 
 Latency runs from the moment an update is queued at the fake API to the bot's last reply
-to it, so it includes long-polling. The outgoing rate limiter is switched off: this
-measures processing capacity, not Telegram's 30 messages/s broadcast limit.
+to it, so it includes long-polling. The outgoing limits (30 messages/s overall, one a second
+per chat) are switched off: this measures processing capacity; benchmarks/load.py measures
+the bot with them on.
 
 Run with `make bench`. Writes benchmarks/results/bot.json.
 """
@@ -127,6 +128,7 @@ async def converse(
 def start_bot(api: FakeBotAPI, database_url: str) -> subprocess.Popen[bytes]:
     env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": TOKEN,
            "TELEGRAM_API_BASE_URL": api.base_url, "TELEGRAM_MESSAGES_PER_SECOND": "0",
+           "TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND": "0",
            "PSEUDONYM_KEY": "ab" * 32, "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1",
            "USER_BURST": "100000"}  # scripted users type faster than people
     command = [str(Path(sys.executable).with_name("returnee-bot")), "run"]
