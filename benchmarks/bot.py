@@ -184,7 +184,7 @@ async def run() -> dict[str, Any]:
                 rss = peak_rss_mb(bot.pid)
             finally:
                 bot.terminate()
-                bot.wait(timeout=30)
+                await asyncio.to_thread(bot.wait, 30)  # the fake keeps serving meanwhile
             errors = [r.description for r in api.errors]
     return {"users": USERS, **phases, "bot_api_errors": errors, "bot_peak_rss_mb": rss}
 
