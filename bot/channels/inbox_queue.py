@@ -11,14 +11,13 @@ from __future__ import annotations
 import asyncio
 import logging
 
-from sqlalchemy.exc import DBAPIError, IntegrityError
+from sqlalchemy.exc import IntegrityError
 from telegram import Update
 
 from bot.channels.context import BotContext, Channel
 from bot.storage import inbox
 
 log = logging.getLogger(__name__)
-UNAVAILABLE = (DBAPIError, OSError)  # locked, restarting or unreachable database
 
 
 class InboxQueue(asyncio.Queue[object]):
@@ -43,7 +42,7 @@ class InboxQueue(asyncio.Queue[object]):
                                            payload=update.to_dict(), now=channel.clock())
         except IntegrityError:  # another worker has just recorded it
             return False
-        except UNAVAILABLE as error:
+        except Exception as error:  # locked, restarting, unreachable: polling must go on
             log.warning("inbox unavailable (%s); processing without it", type(error).__name__)
             return True
 
@@ -56,5 +55,5 @@ async def done(update: Update, context: BotContext) -> None:
     try:
         async with context.channel.writer.begin() as session:
             await inbox.mark_done(session=session, update_id=update.update_id)
-    except UNAVAILABLE as error:  # left pending: a restart processes it again
+    except Exception as error:  # left pending: a restart processes it again
         log.warning("inbox unavailable (%s); update left unfinished", type(error).__name__)

@@ -48,8 +48,8 @@ _RULES: tuple[tuple[str, Kind], ...] = (
     (r"k:(?P<value>[ps]):(?P<extra>[yn])", "consent"),
     (r"w:(?P<value>[ps])", "withdraw"),
     (r"H:(?P<value>[ynhfsxc])", "draft"),
-    (r"F:(?P<value>[0-9]{1,12}):(?P<extra>[ynp])", "follow_up"),
-    (r"D:(?P<value>[0-9]{1,12}):(?P<extra>[yn])", "helped"),
+    (r"F:(?P<value>[0-9]{1,9}):(?P<extra>[ynp])", "follow_up"),  # ids fit a 32-bit INTEGER
+    (r"D:(?P<value>[0-9]{1,9}):(?P<extra>[yn])", "helped"),
 )
 _PATTERNS = tuple((re.compile(pattern), kind) for pattern, kind in _RULES)
 

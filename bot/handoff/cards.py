@@ -14,7 +14,8 @@ from bot.storage.tickets import OUTCOMES, Ticket
 from services_catalog.multilingual import FallbackChain
 from services_catalog.schema import Service
 
-_DATA = re.compile(r"T:(?P<action>[krcoasb]):(?P<ticket>[0-9]{1,12})(?::(?P<arg>[0-9]{1,12}))?")
+# ids have at most 9 digits: they fit a 32-bit INTEGER column
+_DATA = re.compile(r"T:(?P<action>[krcoasb]):(?P<ticket>[0-9]{1,9})(?::(?P<arg>[0-9]{1,9}))?")
 ACTIONS = {"k": "take", "r": "release", "c": "close", "o": "outcome", "a": "reassign",
            "s": "assign", "b": "back"}
 CODES = {name: code for code, name in ACTIONS.items()}

@@ -48,7 +48,8 @@ def test_card_button_data_round_trips_and_rejects_forgeries():
         assert press is not None and (press.action, press.ticket_id) == (action, 12)
     press = cards.decode(cards.data("outcome", 12, 3))
     assert press is not None and press.arg == 3
-    for forged in ("T:z:1", "T:k:", "T:k:1:2:3", "X:k:1", "T:k:-1", "", "T:o:12:99", "T:o:12"):
+    for forged in ("T:z:1", "T:k:", "T:k:1:2:3", "X:k:1", "T:k:-1", "", "T:o:12:99", "T:o:12",
+                   "T:k:9999999999"):
         assert cards.decode(forged) is None
 
 
