@@ -7,6 +7,7 @@ crash safety is the server's.)"""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import random
@@ -112,15 +113,28 @@ def start_bot(api: FakeBotAPI, database_url: str, nlu_cache: Path) -> subprocess
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
 
 
-async def until_polling(api: FakeBotAPI, bot: subprocess.Popen[bytes], polls: int) -> None:
-    for _ in range(1200):
-        if bot.poll() is not None:
-            raise AssertionError(f"the bot exited: {bot.stderr.read().decode()[-2000:]}"
-                                 if bot.stderr else "the bot exited")
-        if len(api.calls("getUpdates")) > polls:
-            return
-        await asyncio.sleep(0.05)
-    raise AssertionError("the bot did not start polling within a minute")
+@contextlib.asynccontextmanager
+async def bot_process(
+    api: FakeBotAPI, database_url: str, nlu_cache: Path
+) -> AsyncIterator[subprocess.Popen[bytes]]:
+    """The bot, once it polls; SIGKILLed at the end unless it has stopped by itself."""
+    polls = len(api.calls("getUpdates"))
+    bot = start_bot(api, database_url, nlu_cache)
+    try:
+        for _ in range(1200):
+            if bot.poll() is not None:
+                raise AssertionError(f"the bot exited: {bot.stderr.read().decode()[-2000:]}"
+                                     if bot.stderr else "the bot exited")
+            if len(api.calls("getUpdates")) > polls:
+                break
+            await asyncio.sleep(0.05)
+        else:
+            raise AssertionError("the bot did not start polling within a minute")
+        yield bot
+    finally:
+        if bot.poll() is None:
+            bot.send_signal(signal.SIGKILL)
+        await asyncio.to_thread(bot.wait)
 
 
 async def test_sigkill_during_handoffs_loses_and_doubles_nothing(
@@ -131,18 +145,18 @@ async def test_sigkill_during_handoffs_loses_and_doubles_nothing(
     rng, ledger, stop = random.Random(20261122), Ledger(), asyncio.Event()
     drivers = [asyncio.create_task(returnees(fake, ledger, 80_000 + i, stop))
                for i in range(DRIVERS)]
-    for _ in range(KILLS):
-        bot = start_bot(fake, database_url, nlu_cache)
-        await until_polling(fake, bot, len(fake.calls("getUpdates")))
-        await asyncio.sleep(rng.uniform(0.1, 1.5))
-        bot.send_signal(signal.SIGKILL)
-        await asyncio.to_thread(bot.wait)
-    bot = start_bot(fake, database_url, nlu_cache)  # a last run replays and finishes
-    await until_polling(fake, bot, len(fake.calls("getUpdates")))
-    stop.set()
-    await asyncio.gather(*drivers)
-    bot.send_signal(signal.SIGTERM)
-    assert await asyncio.to_thread(bot.wait, 60) == 0
+    try:
+        for _ in range(KILLS):
+            async with bot_process(fake, database_url, nlu_cache):
+                await asyncio.sleep(rng.uniform(0.1, 1.5))
+        async with bot_process(fake, database_url, nlu_cache) as bot:  # replays, finishes
+            stop.set()
+            await asyncio.gather(*drivers)
+            bot.send_signal(signal.SIGTERM)
+            assert await asyncio.to_thread(bot.wait, 60) == 0
+    finally:
+        for driver in drivers:
+            driver.cancel()
 
     assert len(ledger.confirmed) >= 2 * KILLS // 5, "too few handoffs to prove anything"
     async with catalogued() as session:
