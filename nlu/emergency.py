@@ -39,6 +39,8 @@ _SELF_HARM = [
     r"\b(don'?t|dont) want to wake up\b", r"\b(i|he|she)'?ll jump\b",
     r"\bdisap+ear (for good|forever)\b",
     r"\bending it all\b",
+    r"\b(pills|tablets) ready\b", r"\btaking (them|it) all\b",
+    r"\b(posted|sent|wrote) (a )?goodbye\b",
     # fr
     r"\b(me|se) (tuer|suicider|pendre|faire du mal)\b", r"\bmettre fin a (mes jours|ma vie)\b",
     r"\ben finir\b", r"(veux|veut|veu|ve|vx|envie de|mieux vaut) mourir\b",
@@ -54,6 +56,7 @@ _SELF_HARM = [
     r"\bse jeter\b", r"\btoute la boite\b", r"\bdis adieu\b", r"\bfin a (ses|sa) (jours|vie)\b",
     r"\benvie? de mourir\b",
     r"\bfoutre en l'?air\b", r"\bpour mourir\b",
+    r"\b(medicaments|cachets|pilules) devant moi\b",
     r"(يقتل|تقتل) (راسو|راسها|روحو|نفسه|نفسها)", r"ودي (اموت|انتحر)",
     # ar
     r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
@@ -72,6 +75,7 @@ _SELF_HARM = [
     r"ما (بغيتش|بديش|نبغيش) (نفيق|افيق)", r"(شربت|شربات|بلعت) (ال)?سم\b",
     r"(يلوح|تلوح) (راسو|راسها)",
     r"معصمي", r"ندخل للبحر", r"لا تبحثوا عني", r"شروق الشمس", r"راسي بالحيط",
+    r"الدوا قدامي", r"(اخلص|نخلص) من (حياتي|راسي)",
     # wolof / latin darija
     r"\bbeugouma dund\b", r"\bbghit nmout\b",
 ]
@@ -100,6 +104,7 @@ _VIOLENCE = [
     r"\blocked us\b", r"\bsurround\w* (our|my|the) (house|home)\b", r"\bbeing followed\b",
     r"\bshooting\b", r"\bchok(e|es|ing) me\b", r"\bstrangl\w*",
     r"\bat+a(c)?k\w* me\b",
+    r"\bknives\b",
     # fr
     r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
     r"\bme laiss\w* pas (partir|sortir)\b",
@@ -121,6 +126,8 @@ _VIOLENCE = [
     r"\bentour\w* (la|ma|notre) maison\b", r"\bils me cherchent\b",
     r"\bca tire\b", r"\bdes tirs\b", r"\bcoups de feu\b", r"\betrangl\w*",
     r"\bm'attaqu\w*", r"\bviol(er|ent|ait)\b",
+    r"\barmes\b", r"\bmenac\w* de bruler\b", r"\bdefonc\w* (la|ma|notre) porte\b",
+    r"\btir\w* dessus\b",
     # ar
     r"ضرب(ني|وني|تني|ها)", r"(يضرب|كيضرب)", r"اغتصب", r"اعتدا", r"(يقتلو?ني|يقتل امي|رح يقتل)",
     r"سكين", r"مسدس", r"خطف", r"مخطوف", r"محبوس", r"حابسي?ني", r"(انا|راني) محتجز", r"يحتجز",
@@ -137,6 +144,8 @@ _VIOLENCE = [
     r"(ياذيني|يؤذيني)",
     r"(كيخنقني|يخنقني|بيخنقني|خنقني)",
     r"(كيهجم|يهجم|هجم|هاجم)\w* علي", r"غتصب",
+    r"مسلح", r"(معهم|عندهم) سلاح", r"(يكسر|يكسرو|كيكسرو|كسرو) الباب", r"جنوي",
+    r"بالرصاص", r"اطلاق (ال)?رصاص",
 ]
 _MEDICAL = [
     # en
@@ -158,6 +167,7 @@ _MEDICAL = [
     r"\bnot waking up\b", r"\bcan'?t breath\b", r"\bbitten\b",
     r"\bsto?p+ed breathing\b", r"\bunc\w*ious\b", r"\bbl(e|ee|ea)ding\b",
     r"\bseizur\w*",
+    r"\btoo much blood\b", r"\bblood everywhere\b", r"\bisn'?t waking up\b",
     # fr
     r"\b(saigne|saignement|hemorragie|inconscient\w*|evanoui\w*)\b", r"\brespire (plus|pas)\b",
     r"\barrive (plus|pas) a respirer\b", r"\bcrise (cardiaque|d'epilepsie)\b", r"\bconvuls\w*",
@@ -175,6 +185,7 @@ _MEDICAL = [
     r"\bbu (du |de la |de l')?(petrole|javel|poison|essence)", r"\btremble par terre\b",
     r"\bbave\b", r"\bcrise (au|de) coeur\b", r"\brenvers\w* par\b", r"\bbouge (plus|pas)\b",
     r"\bavale\w* (de l'|du |de la )?(acide|javel|poison|pile)",
+    r"\bsang partout\b", r"\btremble partout\b", r"\bperd les eaux\b",
     # ar
     r"نزيف", r"ينزف", r"تنزف", r"كينزف", r"نازل علي دم", r"(فاقد|فاقده) الوعي", r"مغمي عليه",
     r"اغمي", r"(قادر|قادره|نقدر|استطيع) (نتنفس|يتنفس|تتنفس|التنفس)", r"(كيتنفس|يتنفس)$",
@@ -194,6 +205,7 @@ _MEDICAL = [
     r"(وقع|طاح) (في|ف) (البير|البئر)",
     r"ما (فايق|فايقه)(ش)?\b", r"ما فايقاش", r"(الماء|الما) القاطع",
     r"\bزرق\b", r"ما (كيتحرك|يتحرك|بيتحرك)ش", r"(طاح|طاحت|وقع|وقعت) وما",
+    r"والدم (كثير|بزاف)", r"نزل (ليها|لها) الما", r"(يختنق|كيختنق)",
 ]
 
 

@@ -12,7 +12,10 @@ Measured by cross-validation and dropped: a sparse-only model (about 8 points of
 accuracy below, though it parses in half the time), a sparse-only first stage
 as a latency cascade (its confidence is too flat to gate on without losing accuracy,
 mostly on topics), Arabic light stemming, question-marker features, per-language
-feature copies and a topic gate on the emergency floor (no gain, or less recall).
+feature copies and a topic gate on the emergency floor (no gain, or less recall); C of 0.5
+or 2, char n-grams 1-5 and word n-grams 1-3 (no gain beyond fold noise); gating emergencies
+on the unnormalised sigmoid, on rank or on a ratio to the top intent (each buys accuracy
+with lexicon-off recall, no better than moving the floor).
 """
 
 from __future__ import annotations

@@ -37,18 +37,20 @@ def _vectorizers() -> list[TfidfVectorizer]:
 def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Model:
     """Intent, topic and language models from the training data (a few seconds)."""
     texts = [normalize(e.text) for e in data.examples]
-    vectorizers = [v.fit(texts) for v in _vectorizers()]
-    embeddings = embedder.encode([e.text for e in data.examples])
-    features = hstack([*(v.transform(texts) for v in vectorizers), csr_matrix(embeddings)]).tocsr()
-    sparse = SparseFeatures.of(vectorizers)
-    labels = [[e.intent for e in data.examples], [e.topic or NO_TOPIC for e in data.examples]]
-    with ThreadPoolExecutor(2) as pool:  # liblinear releases the GIL: one core each
+    with ThreadPoolExecutor(2) as pool:  # numpy and liblinear release the GIL: one core each
+        embedding = pool.submit(embedder.encode, [e.text for e in data.examples])
+        vectorizers = _vectorizers()
+        blocks = [v.fit_transform(texts) for v in vectorizers]  # while the embedding runs
+        language = train_language(texts, [e.language for e in data.examples])
+        features = hstack([*blocks, csr_matrix(embedding.result())]).tocsr()
+        labels = [[e.intent for e in data.examples], [e.topic or NO_TOPIC for e in data.examples]]
         intent, topic = pool.map(lambda y: _classifier().fit(features, y), labels)
+    sparse = SparseFeatures.of(vectorizers)
     return Model(
         sparse,
         CalibratedLinear.from_sklearn(intent, sparse.size),
         CalibratedLinear.from_sklearn(topic, sparse.size),
-        train_language(texts, [e.language for e in data.examples]),
+        language,
         fingerprint,
     )
 

@@ -28,6 +28,13 @@ from nlu.normalize import normalize
     ("my father is unconcious", "health"),
     ("on entend des coups de feu dehors", "safety"),
     ("كيخنقني وما نقدرش نهرب", "safety"),
+    ("men with knives are at our door", "safety"),
+    ("on nous tire dessus", "safety"),
+    ("رجال مسلحين قدام الدار", "safety"),
+    ("elle perd les eaux", "health"),
+    ("مراتي نزل ليها الما", "health"),
+    ("i have the pills ready", "psychosocial"),
+    ("بدي اخلص من حياتي", "psychosocial"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -38,6 +45,8 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "mon conseiller ne repond pas, j'en veux un autre",
     "i am looking for a job in Thiès",
     "كيفاش نسجل ولدي فالمدرسة؟",
+    "j'ai les larmes aux yeux quand je pense a ma mere",
+    "ولدي محتاج قلم رصاص للمدرسة",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
