@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import itertools
+import re
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Any
@@ -32,7 +33,7 @@ from tests.fake_bot_api.state import command_entities
 
 GROUP = -100900  # a group the bot is in that is not a team chat
 CHANNEL = -100901
-SENTINEL, NO_TICKET = "/ticket", "You have no open request."
+SENTINEL, NO_TICKET = "/ticket", re.compile(re.escape("You have no open request."))
 APOLOGY = "something went wrong"
 TIMEOUT = 10.0
 Act = Callable[[FakeBotAPI, FakeUser], int]
@@ -194,16 +195,26 @@ OTHER: dict[str, Act] = {
 
 
 async def converse(
-    api: FakeBotAPI, user: FakeUser, act: Act, no_ticket: str = NO_TICKET
+    api: FakeBotAPI, user: FakeUser, act: Act, answer: re.Pattern[str] = NO_TICKET
 ) -> list[SentMessage]:
     """Runs `act`, then /ticket. A chat is served in order, so the bot's messages before
-    the answer to /ticket (`no_ticket`, in the user's language) are its replies to `act`."""
+    the answer to /ticket (matching `answer`) are its replies to `act`."""
     before = len(api.messages(user.id))
     act(api, user)
     api.send_command(user, SENTINEL)
     found = await api.wait_for(
-        user.id, lambda ms: len(ms) > before and ms[-1].text.startswith(no_ticket), TIMEOUT)
+        user.id, lambda ms: len(ms) > before and bool(answer.match(ms[-1].text)), TIMEOUT)
     return found[before:-1]
+
+
+def ticket_answers(translator: Translator, language: str) -> re.Pattern[str]:
+    """What /ticket answers in this language: no request, or the open request's status."""
+    with translator.use(language):
+        none = _("You have no open request.")
+        status = _("Your request %(reference)s: %(status)s.", reference="\x00", status="\x01")
+    before, after = status.split("\x00")
+    middle = after.split("\x01")[0]
+    return re.compile(f"{re.escape(none)}|{re.escape(before)}R-\\d+-\\d+{re.escape(middle)}")
 
 
 async def menu(api: FakeBotAPI, user: FakeUser) -> SentMessage:
@@ -397,15 +408,13 @@ async def test_any_sequence_of_inputs_keeps_the_bot_valid(
 ):
     language = ("en", "fr", "ar")[who]
     user = api.user(id=2700 + who, first_name="<i>Fuzz", language_code=language)
-    with translator.use(language):
-        no_ticket = _("You have no open request.")
     if not api.messages(user.id):
         await menu(api, user)
     kind, value = event
     act: Act = {"text": lambda api, u: api.send_text(u, value), "press": _press_act(value),
                 "other": lambda api, u: api.send_other(u, value)}[kind]
     answers = len(api.callback_answers)
-    replies = await converse(api, user, act, no_ticket)
+    replies = await converse(api, user, act, ticket_answers(translator, language))
     assert replies or (kind == "press" and len(api.callback_answers) > answers)
     assert_not_echoed(value, replies)
     assert_valid(api, caplog, user.id, POLICE_CHAT)
