@@ -4,6 +4,7 @@ fake Bot API with every logger at DEBUG, seeded with canaries that must never be
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import io
 import json
 import logging
@@ -73,30 +74,37 @@ class Captured:
         return [*self.raw.text, *self.raw.json, *self.production.getvalue().splitlines()]
 
 
-@pytest.fixture
-def captured() -> Iterator[Captured]:
-    """Logging as `returnee-bot run` sets it up (LOG_LEVEL=DEBUG, LOG_FORMAT=json), plus a
-    raw capture of every record; everything is put back afterwards."""
+@contextlib.contextmanager
+def logging_restored() -> Iterator[None]:
+    """Whatever the block does to logging (handlers, filters, levels) is undone after it."""
     root = logging.getLogger()
     level, handlers = root.level, list(root.handlers)
     filters = {h: list(h.filters) for h in handlers}
     capped = {name: logging.getLogger(name).level for name in logs.CAPPED}
-    production = io.StringIO()
-    settings = Settings(_env_file=None, telegram_bot_token=SecretStr(TOKEN))
-    handler = logs.configure("DEBUG", "json", logs.secrets_of(settings), stream=production)
-    raw = RawCapture()
-    root.handlers.insert(0, raw)  # sees each record first, as it was logged
     try:
-        yield Captured(raw, production)
+        yield
     finally:
-        root.removeHandler(raw)
-        if handler is not None:
-            root.removeHandler(handler)
+        for each in list(root.handlers):
+            if each not in handlers:
+                root.removeHandler(each)
         for each, kept in filters.items():
             each.filters[:] = kept
         root.setLevel(level)
         for name, value in capped.items():
             logging.getLogger(name).setLevel(value)
+
+
+@pytest.fixture
+def captured() -> Iterator[Captured]:
+    """Logging as `returnee-bot run` sets it up (LOG_LEVEL=DEBUG, LOG_FORMAT=json), plus a
+    raw capture of every record; everything is put back afterwards."""
+    with logging_restored():
+        production = io.StringIO()
+        settings = Settings(_env_file=None, telegram_bot_token=SecretStr(TOKEN))
+        logs.configure("DEBUG", "json", logs.secrets_of(settings), stream=production)
+        raw = RawCapture()
+        logging.getLogger().handlers.insert(0, raw)  # sees each record first, as logged
+        yield Captured(raw, production)
 
 
 @pytest.fixture
@@ -318,12 +326,8 @@ def test_the_guard_withholds_raw_telegram_data():
 
 
 def test_configure_installs_one_handler_and_the_guard_on_every_root_handler():
-    root = logging.getLogger()
-    level, handlers = root.level, list(root.handlers)
-    filters = {h: list(h.filters) for h in handlers}
-    capped = {name: logging.getLogger(name).level for name in logs.CAPPED}
-    stream = io.StringIO()
-    try:
+    root, stream = logging.getLogger(), io.StringIO()
+    with logging_restored():
         logs.configure("INFO", "text", [TOKEN], stream=sys.stdout)
         handler = logs.configure("INFO", "json", [TOKEN], stream=stream)  # replaces it
         assert handler is not None
@@ -336,15 +340,6 @@ def test_configure_installs_one_handler_and_the_guard_on_every_root_handler():
         logging.getLogger("bot.test").info("token %s", TOKEN)
         entry = json.loads(stream.getvalue().splitlines()[-1])
         assert entry["message"] == f"token {logs.REDACTED}"
-    finally:
-        for each in list(root.handlers):
-            if each not in handlers:
-                root.removeHandler(each)
-        for each, kept in filters.items():
-            each.filters[:] = kept
-        root.setLevel(level)
-        for name, value in capped.items():
-            logging.getLogger(name).setLevel(value)
 
 
 def test_secrets_of_the_settings():
