@@ -28,7 +28,7 @@ import tempfile
 import time
 from datetime import date
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from benchmarks import percentile
 from bot import database
@@ -125,14 +125,20 @@ async def converse(
     return sent
 
 
-def start_bot(api: FakeBotAPI, database_url: str) -> subprocess.Popen[bytes]:
+def start_bot(
+    api: FakeBotAPI, database_url: str, settings: dict[str, str] | None = None,
+    stderr: TextIO | None = None,
+) -> subprocess.Popen[bytes]:
+    """`returnee-bot run` against the fake; `settings` replace the defaults below (outgoing
+    limits off: this benchmark measures processing capacity)."""
     env = {**os.environ, "DATABASE_URL": database_url, "TELEGRAM_BOT_TOKEN": TOKEN,
            "TELEGRAM_API_BASE_URL": api.base_url, "TELEGRAM_MESSAGES_PER_SECOND": "0",
            "TELEGRAM_MESSAGES_PER_CHAT_PER_SECOND": "0",
            "PSEUDONYM_KEY": "ab" * 32, "LOG_LEVEL": "WARNING", "OMP_NUM_THREADS": "1",
-           "USER_BURST": "100000"}  # scripted users type faster than people
+           "USER_BURST": "100000", **(settings or {})}  # scripted users type fast
+    env = {name: value for name, value in env.items() if value}  # "": the setting's default
     command = [str(Path(sys.executable).with_name("returnee-bot")), "run"]
-    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT)
+    return subprocess.Popen(command, env=env, cwd=PROJECT_ROOT, stderr=stderr)
 
 
 async def wait_until_polling(api: FakeBotAPI, bot: subprocess.Popen[bytes]) -> None:
