@@ -20,6 +20,3 @@ class KeyedLocks:
         finally:
             if not lock.locked() and not getattr(lock, "_waiters", None):
                 self._locks.pop(key, None)
-
-    def __len__(self) -> int:
-        return len(self._locks)
