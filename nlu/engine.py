@@ -3,9 +3,10 @@
 Features are character and word n-grams of the normalised text plus multilingual sentence
 embeddings (Google USE v3, numpy only; its token table memory-mapped and its tokenizer
 unpickled from the model cache, see `nlu.embeddings`); linear SVMs with calibrated
-probabilities (sigmoid, 3 folds) classify intent and topic. An emergency lexicon, and an
-emergency probability above a low floor, override the classifier; a threshold rejects
-what is out of scope. The trained model is immutable, so one instance serves concurrent
+probabilities (sigmoid, 3 folds) classify intent and topic. An emergency lexicon
+overrides the classifier; an emergency probability above a low floor marks the result
+`urgent` (the contacts go out) without changing what was asked; a threshold rejects what
+is out of scope. The trained model is immutable, so one instance serves concurrent
 handlers.
 
 Measured by cross-validation and dropped: a sparse-only model (about 8 points of intent
@@ -40,7 +41,7 @@ from nlu.types import NO_TOPIC, UNKNOWN, ParseResult
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE_THRESHOLD = 0.3  # chosen by cross-validation on the training data
-EMERGENCY_FLOOR = 0.15  # recall first: chosen by cross-validation, lexicon off
+EMERGENCY_FLOOR = 0.15  # raises `urgent`, recall first: chosen by CV with the lexicon off
 STRONG_MATCH = 0.9  # a short message that names a service this clearly is about it
 SERVICE_NAME_WORDS = 3  # longer ones that the classifier rejects stay rejected (by CV)
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
@@ -105,10 +106,9 @@ class EmbeddedParser:
         if hit is not None:
             intent, confidence = "emergency", max(confidence, 0.99)
             predicted_topic, topic_confidence = hit.topic, max(topic_confidence, 0.99)
-        elif (emergency_probability := dict(intents)["emergency"]) >= EMERGENCY_FLOOR:
-            intent, confidence = "emergency", emergency_probability
-        elif confidence < OUT_OF_SCOPE_THRESHOLD:
+        elif intent != "emergency" and confidence < OUT_OF_SCOPE_THRESHOLD:
             intent = "out_of_scope"
+        urgent = intent == "emergency" or dict(intents)["emergency"] >= EMERGENCY_FLOOR
         matches = [] if intent in SMALL_TALK else self.matcher.match(normalized, predicted_topic)
         if (intent == "out_of_scope" and matches and matches[0].score >= STRONG_MATCH
                 and len(tokens(normalized)) <= SERVICE_NAME_WORDS):
@@ -121,6 +121,7 @@ class EmbeddedParser:
             topic_confidence = 0.0
         return ParseResult(
             text=text, language=language, intent=intent, confidence=round(confidence, 4),
+            urgent=urgent,
             topic=topic, topic_confidence=round(topic_confidence, 4),
             service_id=matches[0].service_id if matches else None,
             service_score=matches[0].score if matches else 0.0,

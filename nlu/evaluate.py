@@ -34,7 +34,11 @@ def score(examples: Sequence[Example], results: Sequence[ParseResult]) -> dict[s
     report["language_id_accuracy_3_words"] = _accuracy(
         [examples[i].language for i in long_enough], [results[i].language for i in long_enough]
     )
-    report["emergency_recall"] = _recall(gold_intent, pred_intent, "emergency")
+    pairs = list(zip(examples, results, strict=True))
+    # recall counts the emergency contacts sent (`urgent`), whatever intent was named
+    report["emergency_recall"] = _rate([r.urgent for e, r in pairs if e.intent == "emergency"])
+    report["emergency_intent_recall"] = _recall(gold_intent, pred_intent, "emergency")
+    report["false_alarm_rate"] = _rate([r.urgent for e, r in pairs if e.intent != "emergency"])
     report["out_of_scope_rejection"] = _recall(gold_intent, pred_intent, "out_of_scope")
     report["intents"] = _per_label(gold_intent, pred_intent)
     report["topics"] = _per_label(gold_topic, pred_topic)
@@ -68,6 +72,10 @@ def _accuracy(gold: Sequence[str], predicted: Sequence[str]) -> float | None:
 def _recall(gold: Sequence[str], predicted: Sequence[str], label: str) -> float | None:
     hits = [p == label for g, p in zip(gold, predicted, strict=True) if g == label]
     return round(float(np.mean(hits)), 4) if hits else None
+
+
+def _rate(flags: Sequence[bool]) -> float | None:
+    return round(float(np.mean(flags)), 4) if flags else None
 
 
 def _per_label(gold: Sequence[str], predicted: Sequence[str]) -> dict[str, dict[str, float]]:

@@ -92,9 +92,11 @@ def from_rasa(body: object, base: ParseResult) -> ParseResult:
     """Combine Rasa's parse body with the fallback's result for the same text."""
     document = _mapping(body, "body")
     intent = _mapping(document.get("intent"), "intent")
+    label = intent_label(intent.get("name"))
     return replace(
         base,
-        intent=intent_label(intent.get("name")),
+        intent=label,
+        urgent=base.urgent or label == "emergency",  # the lexicon's alarm stands
         confidence=_number(intent.get("confidence"), "intent confidence"),
         intent_ranking=ranking(document),
         entities=entities(document, base.text),

@@ -44,6 +44,7 @@ class ParseResult:
     language: str
     intent: str
     confidence: float
+    urgent: bool = False  # maybe danger now: show the emergency contacts, whatever the intent
     topic: str | None = None
     topic_confidence: float = 0.0
     service_id: str | None = None

@@ -86,7 +86,7 @@ class Dialogue:
             parsed = await self.parse(text, language)
             language = language or self.translator.supported(parsed.language)
         self.translator.activate(language)
-        if parsed is not None and parsed.intent == "emergency":
+        if parsed is not None and parsed.urgent:
             await self._emergency(reply, parsed)  # before anything else, even the language
         if language is None and not _picks_language(event):
             self._language_picker(reply, welcome=True)

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 import asyncio
+from dataclasses import replace
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from sqlalchemy import func, select
 
-from bot.app import Components
+from bot.app import Components, open_components
 from bot.dialogue import callbacks as cb
 from bot.dialogue.consent import STORE_PROFILE, VERSIONS
 from bot.dialogue.events import ButtonInput, TextInput
+from bot.settings import Settings
 from bot.storage.models import ConsentEventRow, UserRow
-from tests.bot.conftest import Chat, Clock
+from nlu.engine import EmbeddedParser
+from nlu.types import ParseResult
+from tests.bot.conftest import Chat, Clock, Sessions
 
 ASPECT_BUTTONS = {"a:d:", "a:e:", "a:p:", "a:w:", "a:f:", "h:"}
 
@@ -123,6 +127,30 @@ async def test_emergency_sends_contacts_first_without_consent(components: Compon
     assert "+000 33 800 0017" in first and "+000 33 800 0800" in first
     assert cb.urgent() in chat.data()
     assert not any(d.startswith("k:") for d in chat.data())
+
+
+class AlwaysUrgent:
+    """The real parser, with every result marked as a possible emergency."""
+
+    def __init__(self, parser: EmbeddedParser) -> None:
+        self.parser = parser
+
+    def parse(self, text: str, hint_language: str | None = None) -> ParseResult:
+        return replace(self.parser.parse(text, hint_language), urgent=True)
+
+
+async def test_an_urgent_question_gets_the_contacts_and_then_its_answer(
+    catalogued: Sessions, bot_settings: Settings, parser: EmbeddedParser, clock: Clock
+):
+    components = await open_components(bot_settings, AlwaysUrgent(parser), clock)
+    try:
+        chat = Chat(components)
+        await chat.send("/start")
+        await chat.send("how much does the vocational training cost")
+        assert "+000 33 800 0017" in chat.reply[0].html and cb.urgent() in chat.data()
+        assert "Cost of Vocational training" in chat.text() or "Free of charge" in chat.text()
+    finally:
+        await components.close()
 
 
 async def test_yes_to_the_urgent_offer_goes_straight_to_the_urgent_preview(

@@ -91,7 +91,13 @@ def test_region_entities_carry_catalogue_codes(parser: EmbeddedParser) -> None:
 ])
 def test_emergencies_are_caught(parser: EmbeddedParser, text: str, topic: str) -> None:
     result = parser.parse(text)
-    assert (result.intent, result.topic) == ("emergency", topic)
+    assert (result.intent, result.topic, result.urgent) == ("emergency", topic, True)
+
+
+@pytest.mark.parametrize("text", ["hello", "thank you", "how much does the training cost",
+                                  "où est le bureau de l'état civil"])
+def test_ordinary_messages_are_not_urgent(parser: EmbeddedParser, text: str) -> None:
+    assert not parser.parse(text).urgent
 
 
 def test_lexicon_leaves_questions_about_past_events_to_the_classifier() -> None:

@@ -81,6 +81,7 @@ class FakeParser:
 
     def __init__(self) -> None:
         self.calls: list[tuple[str, str | None]] = []
+        self.urgent = False
 
     def parse(self, text: str, hint_language: str | None = None) -> ParseResult:
         self.calls.append((text, hint_language))
@@ -88,7 +89,7 @@ class FakeParser:
             text=text, language="fr", intent="ask_info", confidence=0.4, topic="health",
             topic_confidence=0.8, service_id="svc-health-1", service_score=0.7,
             alternatives=(ServiceMatch("svc-health-2", 0.5),),
-            intent_ranking=(("ask_info", 0.4),), backend="embedded",
+            intent_ranking=(("ask_info", 0.4),), backend="embedded", urgent=self.urgent,
         )
 
 
@@ -140,6 +141,18 @@ def test_maps_intent_ranking_and_region_entities(
         expected.text, expected.language, expected.topic, expected.topic_confidence)
     assert (result.service_id, result.service_score, result.alternatives) == (
         expected.service_id, expected.service_score, expected.alternatives)
+
+
+@pytest.mark.parametrize(("lexicon", "rasa_intent"), [(True, "ask_info"), (False, "emergency")])
+def test_either_engine_can_raise_the_alarm(
+        rasa: FakeRasa, parser: RasaParser, fallback: FakeParser, lexicon: bool,
+        rasa_intent: str) -> None:
+    fallback.urgent = lexicon
+    rasa.answer(_rasa_body(MESSAGE, rasa_intent, 0.9))
+
+    result = parser.parse(MESSAGE)
+
+    assert (result.intent, result.urgent) == (rasa_intent, True)
 
 
 def test_synonym_value_is_kept_with_the_surface_text(rasa: FakeRasa, parser: RasaParser) -> None:
