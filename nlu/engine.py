@@ -3,7 +3,8 @@
 Features are character and word n-grams of the normalised text plus multilingual sentence
 embeddings (Google USE v3, numpy only; its token table memory-mapped and its tokenizer
 unpickled from the model cache, see `nlu.embeddings`); linear SVMs with calibrated
-probabilities (sigmoid, 3 folds) classify intent and topic. An emergency lexicon
+probabilities (sigmoid, 3 folds) classify intent and topic, averaged with a vote of the
+nearest training sentences (`nlu.neighbours`). An emergency lexicon
 overrides the classifier; an emergency probability above a low floor marks the result
 `urgent` (the contacts go out) without changing what was asked; a threshold rejects what
 is out of scope. The trained model is immutable, so one instance serves concurrent
@@ -41,12 +42,13 @@ from nlu.types import NO_TOPIC, UNKNOWN, ParseResult
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE_THRESHOLD = 0.3  # chosen by cross-validation on the training data
-EMERGENCY_FLOOR = 0.15  # raises `urgent`, recall first: chosen by CV with the lexicon off
+EMERGENCY_FLOOR = 0.12  # raises `urgent`, recall first: chosen by CV with the lexicon off
+NEIGHBOUR_WEIGHT = 0.3  # of the nearest sentences' vote: chosen by cross-validation
 STRONG_MATCH = 0.9  # a short message that names a service this clearly is about it
 SERVICE_NAME_WORDS = 3  # longer ones that the classifier rejects stay rejected (by CV)
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
-_CODE = ("training.py", "features.py", "linear.py", "language.py", "model.py", "normalize.py",
-         "data.py")
+_CODE = ("training.py", "features.py", "linear.py", "neighbours.py", "language.py", "model.py",
+         "normalize.py", "data.py")
 
 
 def fingerprint(*folders: Path) -> str:
@@ -98,8 +100,9 @@ class EmbeddedParser:
         if language == UNKNOWN and not normalized:
             return ParseResult(text, UNKNOWN, "out_of_scope", 1.0)
         sparse, dense = self.model.features.row(normalized), self.embedder.encode([text])[0]
-        intents = _ranking(self.model.intent.predict_proba(sparse, dense), self.model.intent)
-        topics = _ranking(self.model.topic.predict_proba(sparse, dense), self.model.topic)
+        nearest = self.model.neighbours.nearest(dense)
+        intents = self._ranking("intent", self.model.intent, sparse, dense, nearest)
+        topics = self._ranking("topic", self.model.topic, sparse, dense, nearest)
         intent, confidence = intents[0]
         predicted_topic, topic_confidence = topics[0]
         hit = emergency.detect(normalized)
@@ -131,6 +134,12 @@ class EmbeddedParser:
         )
 
 
-def _ranking(probabilities: np.ndarray, classifier: CalibratedLinear) -> list[tuple[str, float]]:
-    order = np.argsort(probabilities)[::-1]
-    return [(str(classifier.classes[i]), float(probabilities[i])) for i in order]
+    def _ranking(self, task: str, classifier: CalibratedLinear,
+                 sparse: tuple[np.ndarray, np.ndarray], dense: np.ndarray,
+                 nearest: tuple[np.ndarray, np.ndarray]) -> list[tuple[str, float]]:
+        """Labels by probability: the linear model's, averaged with the neighbours' vote."""
+        votes = self.model.neighbours.vote(nearest, task, len(classifier.classes))
+        probabilities = ((1 - NEIGHBOUR_WEIGHT) * classifier.predict_proba(sparse, dense)
+                         + NEIGHBOUR_WEIGHT * votes)
+        order = np.argsort(probabilities)[::-1]
+        return [(str(classifier.classes[i]), float(probabilities[i])) for i in order]

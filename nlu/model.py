@@ -7,6 +7,7 @@ from dataclasses import dataclass
 from nlu.features import SparseFeatures
 from nlu.language import LanguageModel
 from nlu.linear import CalibratedLinear
+from nlu.neighbours import Neighbours
 
 
 @dataclass(frozen=True)
@@ -14,5 +15,6 @@ class Model:
     features: SparseFeatures
     intent: CalibratedLinear
     topic: CalibratedLinear
+    neighbours: Neighbours
     language: LanguageModel
     fingerprint: str

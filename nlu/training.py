@@ -17,13 +17,18 @@ from nlu.features import SparseFeatures
 from nlu.language import LanguageModel
 from nlu.linear import CalibratedLinear
 from nlu.model import Model
+from nlu.neighbours import Neighbours
 from nlu.normalize import normalize
 from nlu.types import NO_TOPIC
 
 
-def _classifier() -> CalibratedClassifierCV:
-    # C and tol chosen by cross-validation; tol 1e-3 fits in two thirds of 1e-4's time
-    return CalibratedClassifierCV(LinearSVC(C=1.0, tol=1e-3), cv=3, method="sigmoid")
+def _classifier(task: str) -> CalibratedClassifierCV:
+    # C and tol chosen by cross-validation; tol 1e-3 fits in two thirds of 1e-4's time.
+    # Intents are weighted by class: our data's class sizes are writing effort, not traffic
+    # (same accuracy in cross-validation, +1 point of recall averaged over intents).
+    weight = "balanced" if task == "intent" else None
+    return CalibratedClassifierCV(LinearSVC(C=1.0, tol=1e-3, class_weight=weight), cv=3,
+                                  method="sigmoid")
 
 
 def _vectorizers() -> list[TfidfVectorizer]:
@@ -43,13 +48,18 @@ def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Mode
         blocks = [v.fit_transform(texts) for v in vectorizers]  # while the embedding runs
         language = train_language(texts, [e.language for e in data.examples])
         features = hstack([*blocks, csr_matrix(embedding.result())]).tocsr()
-        labels = [[e.intent for e in data.examples], [e.topic or NO_TOPIC for e in data.examples]]
-        intent, topic = pool.map(lambda y: _classifier().fit(features, y), labels)
+        labels = {"intent": [e.intent for e in data.examples],
+                  "topic": [e.topic or NO_TOPIC for e in data.examples]}
+        intent, topic = pool.map(lambda task: _classifier(task).fit(features, labels[task]),
+                                 labels)
     sparse = SparseFeatures.of(vectorizers)
+    neighbours = Neighbours.fit(embedding.result(), {
+        "intent": (labels["intent"], intent.classes_), "topic": (labels["topic"], topic.classes_)})
     return Model(
         sparse,
         CalibratedLinear.from_sklearn(intent, sparse.size),
         CalibratedLinear.from_sklearn(topic, sparse.size),
+        neighbours,
         language,
         fingerprint,
     )

@@ -48,7 +48,7 @@ def test_calibrated_linear_and_language_model_match_sklearn(embedder: Embedder) 
     vectorizers = [v.fit(texts) for v in _vectorizers()]
     matrix = hstack([*(v.transform(texts) for v in vectorizers),
                      csr_matrix(embedder.encode([e.text for e in examples]))]).tocsr()
-    fitted = _classifier().fit(matrix, [e.topic or "none" for e in examples])
+    fitted = _classifier("topic").fit(matrix, [e.topic or "none" for e in examples])
     sparse = SparseFeatures.of(vectorizers)
     fast = CalibratedLinear.from_sklearn(fitted, sparse.size)
     held_out = load_tests(NLU_TESTS).examples[:60]
