@@ -62,8 +62,10 @@ PYTEST_TIMEOUT_S = 1800.0
 EMBEDDED_START_TIMEOUT_S = 600.0
 HTTP_TIMEOUT_S = 30.0
 FIRST_MESSAGE = "where is the clinic"
+# Rasa's emergency_recall includes the embedded engine's alarm, which RasaParser keeps;
+# emergency_intent_recall is each engine's own.
 SUMMARY_KEYS = ("examples", "intent_accuracy", "intent_accuracy_by_language",
-                "emergency_recall", "out_of_scope_rejection")
+                "emergency_recall", "emergency_intent_recall", "out_of_scope_rejection")
 
 
 class BenchmarkError(RuntimeError):
