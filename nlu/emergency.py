@@ -5,13 +5,17 @@ the normalised text (see `nlu.normalize`: lower case, French accents folded, Ara
 unified) makes the message an emergency. Each group names the topic to answer with:
 self-harm -> psychosocial, violence, threats and trafficking -> safety, urgent medical ->
 health. Patterns describe danger happening now; questions about past events ("I was
-trafficked, is there help?") are left to the classifier.
+trafficked, is there help?") are left to the classifier. A text is searched only with the
+patterns whose literals it holds, which finds what the whole list would (see `_Lexicon`).
 """
 
 from __future__ import annotations
 
+import importlib
 import re
 from dataclasses import dataclass
+from itertools import chain
+from typing import Any
 
 from nlu.normalize import ARABIC_LETTERS
 
@@ -210,29 +214,127 @@ _MEDICAL = [
 
 
 
-def _compile(patterns: list[str]) -> re.Pattern[str]:
-    # patterns are written in plain spelling; fold their Arabic letters like the text's
-    return re.compile("|".join(p.translate(ARABIC_LETTERS) for p in patterns))
-
-
-# violence first: "ils veulent me tuer" is a threat, though "me tuer" alone is self-harm
-_TOPIC_PATTERNS: tuple[tuple[str, re.Pattern[str]], ...] = (
-    ("safety", _compile(_VIOLENCE)),
-    ("psychosocial", _compile(_SELF_HARM)),
-    ("health", _compile(_MEDICAL)),
-)
-
-
 @dataclass(frozen=True, slots=True)
 class EmergencyHit:
     topic: str
     matched: str
 
 
+@dataclass(frozen=True, slots=True)
+class _Lexicon:
+    """One topic's patterns, searched as their alternation `p1|p2|...` would be.
+
+    Python's regex engine tries every alternative at every position, which cost more than
+    all the rest of a parse but the sentence embedding. Instead each pattern is compiled
+    alone, and only those whose needed literals (`_needed`) are in the text are searched.
+    The alternation's match is the leftmost one, the earlier pattern winning a tie, and a
+    pattern cannot match without its literals, so the result is the same.
+    """
+
+    topic: str
+    patterns: tuple[re.Pattern[str], ...]
+    needed: tuple[frozenset[str] | None, ...]  # per pattern; None: search it always
+
+    @classmethod
+    def of(cls, topic: str, patterns: list[str]) -> _Lexicon:
+        # patterns are written in plain spelling; fold their Arabic letters like the text's
+        compiled = tuple(re.compile(p.translate(ARABIC_LETTERS)) for p in patterns)
+        return cls(topic, compiled, tuple(_needed(p.pattern) for p in compiled))
+
+    def search(self, normalized: str, candidates: set[int]) -> str | None:
+        """The text the alternation would match first, given the patterns that may match."""
+        first: re.Match[str] | None = None
+        for index in sorted(candidates):
+            found = self.patterns[index].search(normalized)
+            if found and (first is None or found.start() < first.start()):
+                first = found
+        return first.group(0) if first else None
+
+
+class _Prefilter:
+    """Which patterns' needed literals a text holds, looked up by their first two letters."""
+
+    def __init__(self, lexicons: tuple[_Lexicon, ...]) -> None:
+        uses: dict[str, list[tuple[int, int]]] = {}  # literal -> (lexicon, pattern) pairs
+        self.always: list[set[int]] = []
+        for number, lexicon in enumerate(lexicons):
+            self.always.append({i for i, n in enumerate(lexicon.needed) if n is None})
+            for index, literals in enumerate(lexicon.needed):
+                for literal in literals or ():
+                    uses.setdefault(literal, []).append((number, index))
+        self.by_pair: dict[str, list[tuple[str, tuple[tuple[int, int], ...]]]] = {}
+        self.short: list[tuple[str, tuple[tuple[int, int], ...]]] = []  # one letter
+        for literal, pairs in uses.items():
+            entry = (literal, tuple(pairs))
+            if len(literal) < 2:
+                self.short.append(entry)
+            else:
+                self.by_pair.setdefault(literal[:2], []).append(entry)
+
+    def candidates(self, normalized: str) -> list[set[int]]:
+        """Per lexicon, the patterns with one of their literals in the text, or with none."""
+        found = [set(always) for always in self.always]
+        pairs = {normalized[i:i + 2] for i in range(len(normalized) - 1)}
+        entries = [e for pair in pairs & self.by_pair.keys() for e in self.by_pair[pair]]
+        for literal, uses in chain(entries, self.short):
+            if literal in normalized:
+                for lexicon, index in uses:
+                    found[lexicon].add(index)
+        return found
+
+
+def _needed(pattern: str) -> frozenset[str] | None:
+    """Literals one of which every match of `pattern` contains; None if none is known."""
+    parsed = _PARSER.parse(pattern)
+    return None if parsed.state.flags & re.IGNORECASE else _needed_in(parsed)
+
+
+def _needed_in(items: Any) -> frozenset[str] | None:
+    """The same for a parsed sequence: its longest literal runs, or its groups' literals."""
+    options: list[frozenset[str]] = []
+    run = ""
+    for code, argument in items:
+        name = str(code)
+        if name == "LITERAL":
+            run += chr(argument)
+            continue
+        if name == "AT":  # ^, $, \b and \B match no characters: the run goes on
+            continue
+        if run:
+            options.append(frozenset({run}))
+            run = ""
+        inner: frozenset[str] | None = None
+        if name == "SUBPATTERN" and not argument[1] & re.IGNORECASE:
+            inner = _needed_in(argument[3])
+        elif name == "BRANCH":
+            branches = [_needed_in(branch) for branch in argument[1]]
+            if all(branches):
+                inner = frozenset().union(*branches)  # type: ignore[arg-type]
+        elif name in ("MAX_REPEAT", "MIN_REPEAT", "POSSESSIVE_REPEAT") and argument[0] >= 1:
+            inner = _needed_in(argument[2])
+        if inner:
+            options.append(inner)
+    if run:
+        options.append(frozenset({run}))
+    # the option whose shortest literal is longest is the rarest in text
+    return max(options, key=lambda o: (min(map(len, o)), -len(o)), default=None)
+
+
+_PARSER: Any = importlib.import_module("re._parser")  # the stdlib regex parser
+
+# violence first: "ils veulent me tuer" is a threat, though "me tuer" alone is self-harm
+_LEXICONS = (
+    _Lexicon.of("safety", _VIOLENCE),
+    _Lexicon.of("psychosocial", _SELF_HARM),
+    _Lexicon.of("health", _MEDICAL),
+)
+_PREFILTER = _Prefilter(_LEXICONS)
+
+
 def detect(normalized: str) -> EmergencyHit | None:
     """The first emergency pattern found in normalised text, with its topic."""
-    for topic, pattern in _TOPIC_PATTERNS:
-        found = pattern.search(normalized)
-        if found:
-            return EmergencyHit(topic, found.group(0))
+    for lexicon, candidates in zip(_LEXICONS, _PREFILTER.candidates(normalized), strict=True):
+        found = lexicon.search(normalized, candidates)
+        if found is not None:
+            return EmergencyHit(lexicon.topic, found)
     return None

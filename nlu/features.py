@@ -3,6 +3,7 @@
 `Analyzer` reproduces scikit-learn's `char_wb` and word n-gram analyzers (lower-casing,
 `\\w+` tokens), and `SparseFeatures` a fitted TF-IDF union's `transform` for one text
 (sublinear tf, idf, l2 per block), so that parsing needs neither sklearn nor scipy.
+Character n-grams never cross words, so each word's columns are remembered (bounded).
 Equivalence with sklearn is checked in tests/nlu/test_features.py.
 """
 
@@ -11,11 +12,15 @@ from __future__ import annotations
 import math
 import re
 from collections import Counter
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cached_property, lru_cache, partial
+from itertools import chain
 from typing import Any, Literal
 
 import numpy as np
 
+WORDS_REMEMBERED = 4096  # per character block, about 3 MB: words recur across messages
 _WHITE_SPACES = re.compile(r"\s\s+")
 _WORD = re.compile(r"\w+")
 
@@ -33,21 +38,25 @@ class Analyzer:
         return cls(vectorizer.analyzer, *vectorizer.ngram_range)
 
     def __call__(self, text: str) -> list[str]:
-        text = text.lower()
-        return self._char_wb(text) if self.kind == "char_wb" else self._words(text)
+        if self.kind == "word":
+            return self._words(text.lower())
+        return [gram for word in self.words(text) for gram in self.word_grams(word)]
 
-    def _char_wb(self, text: str) -> list[str]:
+    @staticmethod
+    def words(text: str) -> list[str]:
+        """The words that `char_wb` n-grams are taken from."""
+        return _WHITE_SPACES.sub(" ", text.lower()).split()
+
+    def word_grams(self, word: str) -> list[str]:
+        """One word's `char_wb` n-grams, padded with a space each side."""
         grams: list[str] = []
-        for word in _WHITE_SPACES.sub(" ", text).split():
-            padded = f" {word} "
-            for n in range(self.low, self.high + 1):
-                offset = 0
-                grams.append(padded[offset:offset + n])
-                while offset + n < len(padded):
-                    offset += 1
-                    grams.append(padded[offset:offset + n])
-                if offset == 0:  # a word shorter than n counts once
-                    break
+        padded = f" {word} "
+        size = len(padded)
+        for n in range(self.low, self.high + 1):
+            if size <= n:  # a word no longer than n counts once, as a whole
+                grams.append(padded)
+                break
+            grams += [padded[i:i + n] for i in range(size - n + 1)]
         return grams
 
     def _words(self, text: str) -> list[str]:
@@ -60,7 +69,9 @@ class Analyzer:
 
 @dataclass(frozen=True)
 class SparseFeatures:
-    blocks: tuple[tuple[Analyzer, dict[str, int], np.ndarray, int], ...]
+    # per block: analyzer, vocabulary, idf (plain floats: quicker than numpy one at a time)
+    # and the block's first column
+    blocks: tuple[tuple[Analyzer, dict[str, int], tuple[float, ...], int], ...]
     size: int
 
     @classmethod
@@ -69,7 +80,8 @@ class SparseFeatures:
         for vectorizer in vectorizers:
             assert vectorizer.sublinear_tf and vectorizer.norm == "l2"
             vocabulary = {str(k): int(v) for k, v in vectorizer.vocabulary_.items()}
-            blocks.append((Analyzer.of(vectorizer), vocabulary, vectorizer.idf_, offset))
+            idf = tuple(float(v) for v in vectorizer.idf_)
+            blocks.append((Analyzer.of(vectorizer), vocabulary, idf, offset))
             offset += len(vocabulary)
         return cls(tuple(blocks), offset)
 
@@ -77,11 +89,33 @@ class SparseFeatures:
         """The TF-IDF row of one text as (column indices, values)."""
         indices: list[int] = []
         values: list[float] = []
-        for analyze, vocabulary, idf, offset in self.blocks:
-            counts = Counter(vocabulary[t] for t in analyze(text) if t in vocabulary)
-            weights = {i: (1.0 + math.log(c)) * idf[i] for i, c in counts.items()}
-            norm = math.sqrt(sum(w * w for w in weights.values())) or 1.0
-            for index, weight in weights.items():
-                indices.append(offset + index)
-                values.append(weight / norm)
+        for (analyze, vocabulary, idf, offset), word_columns in zip(
+                self.blocks, self._word_columns, strict=True):
+            # counted in order of first occurrence, as sklearn counts columns
+            if word_columns is None:
+                counts = [(i, c) for gram, c in Counter(analyze(text)).items()
+                          if (i := vocabulary.get(gram)) is not None]
+            else:
+                words = analyze.words(text)
+                counts = list(Counter(chain.from_iterable(map(word_columns, words))).items())
+            weights = [idf[i] if c == 1 else (1.0 + math.log(c)) * idf[i] for i, c in counts]
+            norm = math.sqrt(sum(w * w for w in weights)) or 1.0
+            indices += [offset + i for i, _ in counts]
+            values += [w / norm for w in weights]
         return np.asarray(indices, dtype=np.int64), np.asarray(values)
+
+    @cached_property
+    def _word_columns(self) -> tuple[Callable[[str], tuple[int, ...]] | None, ...]:
+        """Per `char_wb` block, a word's columns in n-gram order, remembered."""
+        return tuple(
+            lru_cache(maxsize=WORDS_REMEMBERED)(partial(_columns, analyze, vocabulary))
+            if analyze.kind == "char_wb" else None
+            for analyze, vocabulary, _, _ in self.blocks)
+
+    def __getstate__(self) -> dict[str, Any]:
+        """Pickled without the remembered words."""
+        return {k: v for k, v in self.__dict__.items() if k != "_word_columns"}
+
+
+def _columns(analyze: Analyzer, vocabulary: dict[str, int], word: str) -> tuple[int, ...]:
+    return tuple(i for gram in analyze.word_grams(word) if (i := vocabulary.get(gram)) is not None)
