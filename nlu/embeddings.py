@@ -90,10 +90,9 @@ class _Sentence:
         self.table = np.asarray(backend.table)  # a plain view: np.memmap indexes slower
         # sum of layernormed rows = gain * (sum of normalised rows) + tokens * bias, and
         # the projection and the head's first layer (d0 beside p1) are linear after it
-        head = np.concatenate([backend.d0, backend.p1], axis=1).astype(np.float64)
-        projection = backend.cnn_W.astype(np.float64)
-        self.pool = (backend.ln_g[:, None] * projection @ head).astype(np.float32)
-        self.pool_bias = ((backend.ln_b @ projection + backend.cnn_b) @ head).astype(np.float32)
+        head = np.concatenate([backend.d0, backend.p1], axis=1)
+        self.pool = (backend.ln_g[:, None] * backend.cnn_W) @ head
+        self.pool_bias = (backend.ln_b @ backend.cnn_W + backend.cnn_b) @ head
         self.split = backend.d0.shape[1]
         self.tail = np.concatenate([backend.d2, backend.p3], axis=1)  # d2 beside p3
         self.tail_split = backend.d2.shape[1]
