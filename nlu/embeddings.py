@@ -298,7 +298,7 @@ def _one_thread_backend(files: tuple[Path, Path] | None) -> Any:
     backend.table = np.load(table, mmap_mode="r")
     with np.load(_resources() / "weights.npz", allow_pickle=False) as weights:
         d = {k: weights[k] for k in weights.files if not k.startswith("q")}
-    orders = (2, 3, 5)
+    orders = tuple(n for n, _ in _ORDERS)
     backend.scale, backend.lo = d["scale"], d["lo"]
     backend.proj_W = np.concatenate([d[f"proj{n}"] for n in orders], axis=1)
     backend.proj_b = np.concatenate([d[f"proj_b{n}"] for n in orders])

@@ -20,9 +20,10 @@ from typing import Any, Literal
 
 import numpy as np
 
+from nlu.normalize import WORD
+
 WORDS_REMEMBERED = 4096  # per character block, about 3 MB: words recur across messages
 _WHITE_SPACES = re.compile(r"\s\s+")
-_WORD = re.compile(r"\w+")
 
 
 @dataclass(frozen=True, slots=True)
@@ -34,7 +35,7 @@ class Analyzer:
     @classmethod
     def of(cls, vectorizer: Any) -> Analyzer:
         assert vectorizer.lowercase and vectorizer.strip_accents is None
-        assert vectorizer.analyzer == "char_wb" or vectorizer.token_pattern == _WORD.pattern
+        assert vectorizer.analyzer == "char_wb" or vectorizer.token_pattern == WORD.pattern
         return cls(vectorizer.analyzer, *vectorizer.ngram_range)
 
     def __call__(self, text: str) -> list[str]:
@@ -60,7 +61,7 @@ class Analyzer:
         return grams
 
     def _words(self, text: str) -> list[str]:
-        words = _WORD.findall(text)
+        words = WORD.findall(text)
         grams = list(words) if self.low == 1 else []
         for n in range(max(self.low, 2), min(self.high, len(words)) + 1):
             grams += [" ".join(words[i:i + n]) for i in range(len(words) - n + 1)]

@@ -8,7 +8,6 @@ choices whose length allows the cutoff, and are remembered per token or phrase (
 from __future__ import annotations
 
 import math
-import re
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
@@ -16,7 +15,7 @@ from functools import lru_cache
 
 from rapidfuzz import fuzz, process
 
-from nlu.normalize import normalize, tokens
+from nlu.normalize import WORD, normalize, tokens
 from nlu.types import Entity, ServiceMatch
 from services_catalog.repository import SearchTerm
 from services_catalog.schema import District, Region
@@ -29,7 +28,6 @@ _ARABIC_PREFIXES = ("وال", "بال", "فال", "لل", "ال", "و", "ب", "�
 _PREFIX_STARTS = frozenset(p[0] for p in _ARABIC_PREFIXES)
 REMEMBERED = 4096  # fuzzy lookups kept per matcher: tokens recur across messages
 PHRASES_REMEMBERED = 16384  # region lookups kept: phrases of up to 3 words (about 3 MB)
-_WORD = re.compile(r"\w+")
 
 
 def _stem(token: str) -> str:
@@ -116,7 +114,7 @@ class ServiceMatcher:
     ) -> list[ServiceMatch]:
         """Best services first; empty when nothing in the message names one."""
         seen: dict[str, float] = {}
-        for token in {_stem(t) for t in _WORD.findall(normalized) if len(t) > 1}:
+        for token in {_stem(t) for t in tokens(normalized) if len(t) > 1}:
             for match, similarity in self._index.similar(token):
                 seen[match] = max(seen.get(match, 0.0), similarity)
         scores: dict[str, float] = {}
@@ -156,7 +154,7 @@ class RegionGazetteer:
 
     def find(self, normalized: str) -> list[Entity]:
         """Region entities; `value` is the region or district code, offsets index `normalized`."""
-        spans = [m.span() for m in _WORD.finditer(normalized)]
+        spans = [m.span() for m in WORD.finditer(normalized)]
         words = [_stem(normalized[a:b]) for a, b in spans]
         found: list[Entity] = []
         index = 0

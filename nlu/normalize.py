@@ -21,6 +21,7 @@ ARABIC_LETTERS = str.maketrans({
 _INVISIBLE = re.compile("[\u0000-\u0008\u000b-\u001f\u007f-\u009f\u200b-\u200f\u202a-\u202e"
                         "\u2060-\u2069\ufeff\ufe00-\ufe0f]")
 _SPACES = re.compile(r"\s+")
+WORD = re.compile(r"\w+")  # a token, as scikit-learn's word analyzer takes them
 _ARABIC = re.compile("[\u0600-\u06ff\u0750-\u077f\u08a0-\u08ff\ufb50-\ufdff\ufe70-\ufeff]")
 _LATIN = re.compile("[a-zA-Z\u00c0-\u024f]")
 
@@ -41,7 +42,7 @@ def _fold_latin_accents(text: str) -> str:
 
 
 def tokens(normalized: str) -> list[str]:
-    return re.findall(r"\w+", normalized)
+    return WORD.findall(normalized)
 
 
 def scripts(text: str) -> tuple[int, int]:
