@@ -468,10 +468,17 @@ class Dialogue:
                    Button(_("No, thanks"), cb.no())])
 
     async def _emergency(self, reply: Reply, parsed: ParseResult) -> None:
+        """The emergency contacts and an urgent offer; one line and a button only when the
+        message asks something else and the alarm is the classifier's doubt (about one
+        ordinary message in twenty)."""
         region = next((e.value for e in parsed.entities if e.entity == "region"),
                       reply.state.region)
         summaries = await self.catalogue.services(emergency=True, region=region)
         services = await self.catalogue.active([s.id for s in summaries])
+        if parsed.intent != "emergency":
+            reply.say(render.emergency_line(services, Renderer(self.chain)),
+                      [Button("🆘 " + _("I need urgent help"), cb.urgent())])
+            return
         reply.say(render.emergency_contacts(services, Renderer(self.chain)))
         reply.state = reply.state.replace(offer=cb.urgent())
         reply.say(_("Do you want a case worker to contact you urgently?"),

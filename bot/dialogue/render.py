@@ -169,13 +169,25 @@ def contact(service: Service, organization: Organization | None, r: Renderer) ->
 def emergency_contacts(services: Sequence[Service], r: Renderer) -> str:
     lines = ["🆘 <b>" + _("If you are in danger, call now:") + "</b>", ""]
     for service in services:
-        phone = service.focal_point.phone or next(
-            (place.phone for place in service.locations if place.phone), None)
-        lines.append(f"☎ <b>{ltr(escape(phone or ''))}</b> · {r.name(service)}")
+        lines.append(f"☎ <b>{ltr(escape(_phone(service)))}</b> · {r.name(service)}")
         lines.append("    " + hours(service.focal_point.availability))
     if not services:
         lines.append(_("Go to the nearest hospital or police station."))
     return "\n".join(lines)
+
+
+def emergency_line(services: Sequence[Service], r: Renderer) -> str:
+    """The contacts in one line, for a message that may be urgent but asks something else."""
+    if not services:
+        return "🆘 " + _("In danger now? Go to the nearest hospital or police station.")
+    phones = ", ".join(f"<b>{ltr(escape(_phone(service)))}</b> ({r.name(service)})"
+                       for service in services)
+    return "🆘 " + _("In danger now? Call %(phones)s.", phones=phones)
+
+
+def _phone(service: Service) -> str:
+    return service.focal_point.phone or next(
+        (place.phone for place in service.locations if place.phone), "")
 
 
 def hours(schedule: Iterable[OpeningHours]) -> str:
