@@ -23,11 +23,12 @@ from nlu.types import NO_TOPIC
 
 
 def _classifier(task: str) -> CalibratedClassifierCV:
-    # C and tol chosen by cross-validation; tol 1e-3 fits in two thirds of 1e-4's time.
+    # C and tol chosen by cross-validation: tol 1e-2 fits in a quarter less time than 1e-3
+    # (two thirds of 1e-4's), with the same cross-validated results.
     # Intents are weighted by class: our data's class sizes are writing effort, not traffic
     # (same accuracy in cross-validation, +1 point of recall averaged over intents).
     weight = "balanced" if task == "intent" else None
-    return CalibratedClassifierCV(LinearSVC(C=1.0, tol=1e-3, class_weight=weight), cv=3,
+    return CalibratedClassifierCV(LinearSVC(C=1.0, tol=1e-2, class_weight=weight), cv=3,
                                   method="sigmoid")
 
 
