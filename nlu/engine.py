@@ -27,6 +27,7 @@ from __future__ import annotations
 
 import hashlib
 import logging
+import os
 from importlib.metadata import version
 from pathlib import Path
 
@@ -71,6 +72,7 @@ def load_or_train(data_folder: Path, cache: Path, embedder: Embedder) -> Model:
     if path.exists():
         try:
             model: Model = joblib.load(path)
+            _remove_others(path)
             return model
         except Exception:
             log.warning("the cached NLU model could not be read; training again", exc_info=True)
@@ -79,10 +81,18 @@ def load_or_train(data_folder: Path, cache: Path, embedder: Embedder) -> Model:
 
     model = train(load(data_folder), embedder, key)
     cache.mkdir(parents=True, exist_ok=True)
-    temporary = path.with_suffix(".tmp")
+    temporary = path.with_suffix(f".{os.getpid()}.tmp")  # processes may train at once
     joblib.dump(model, temporary)
     temporary.replace(path)  # atomic: concurrent readers never see half a file
+    _remove_others(path)
     return model
+
+
+def _remove_others(model: Path) -> None:
+    """Models of other data or code (about 20 MB each) go: one is trained again if needed."""
+    for other in model.parent.glob("model-*.joblib"):
+        if other != model:
+            other.unlink(missing_ok=True)
 
 
 class EmbeddedParser:

@@ -123,8 +123,11 @@ def test_model_is_cached_by_data_and_code(
 ) -> None:
     assert (nlu_cache / f"model-{model.fingerprint}.joblib").exists()
     assert model.fingerprint == fingerprint(NLU_DATA)
+    stale = nlu_cache / "model-0123456789abcdef.joblib"  # of older data or code
+    stale.write_bytes(b"old")
     again = load_or_train(NLU_DATA, nlu_cache, embedder)
     assert again.fingerprint == model.fingerprint
+    assert not stale.exists() and len(list(nlu_cache.glob("model-*"))) == 1
     changed = tmp_path / "data"
     (changed / "en").mkdir(parents=True)
     (changed / "en" / "x.yml").write_text(
