@@ -257,17 +257,22 @@ def nlu_parse(ctx: click.Context) -> None:
               help="Write the full report (JSON) here.")
 @click.option("--folds", type=click.IntRange(min=0), default=5,
               help="Cross-validation folds (0 skips cross-validation).")
+@click.option("--held-out/--no-held-out", default=True,
+              help="Score the held-out set; skip it while tuning, which must choose by "
+                   "cross-validation alone.")
 @click.pass_context
-def nlu_evaluate(ctx: click.Context, report_path: Path | None, folds: int) -> None:
+def nlu_evaluate(ctx: click.Context, report_path: Path | None, folds: int,
+                 held_out: bool) -> None:
     """Score the engine on the held-out set and by cross-validation."""
+    if not (folds or held_out):
+        raise click.UsageError("Nothing to evaluate: give --folds above 0, or --held-out.")
     settings = _settings(ctx)
     index = _catalog_index(settings)
     embedder = Embedder()
     parser = nlu_setup.embedded_parser(settings, index, embedder)
-    report: dict[str, Any] = {
-        "model": parser.model.fingerprint,
-        "held_out": evaluate.held_out(parser, load_tests(nlu_setup.NLU_TESTS)),
-    }
+    report: dict[str, Any] = {"model": parser.model.fingerprint}
+    if held_out:
+        report["held_out"] = evaluate.held_out(parser, load_tests(nlu_setup.NLU_TESTS))
     if folds:
         def make(subset: TrainingData) -> EmbeddedParser:
             return nlu_setup.embedded_parser(settings, index, embedder, train(subset, embedder))

@@ -11,8 +11,9 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from bot.nlu_setup import NLU_DATA
+from bot.nlu_setup import NLU_DATA, NLU_TESTS
 from nlu import emergency
+from nlu.data import load_tests
 from nlu.embeddings import Embedder
 from nlu.engine import EmbeddedParser, fingerprint, load_or_train
 from nlu.model import Model
@@ -151,3 +152,22 @@ def test_nlu_parse_command_reads_lines_and_writes_json_lines(
         assert {"text", "language", "intent", "confidence", "topic", "service_id"} <= set(row)
     assert rows[1]["text"] == "je veux parler à quelqu'un" and rows[1]["language"] == "fr"
     assert rows[2]["intent"] == "out_of_scope" and rows[3]["language"] == "ar"
+
+
+def test_nlu_evaluate_scores_the_held_out_set_unless_told_not_to(
+    model: Model, nlu_cache: Path, tmp_path: Path
+) -> None:
+    env = {**os.environ, "NLU_CACHE_DIR": str(nlu_cache), "LOG_LEVEL": "WARNING",
+           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
+    subprocess.run([str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True)
+    report = tmp_path / "report.json"
+    scored = subprocess.run([str(BIN), "nlu", "evaluate", "--folds", "0", "--report",
+                             str(report)], env=env, capture_output=True, text=True, timeout=300,
+                            check=False)
+    assert scored.returncode == 0, scored.stderr
+    written = json.loads(report.read_text("utf-8"))
+    assert set(written) == {"model", "held_out"} and written["model"] == model.fingerprint
+    assert written["held_out"]["examples"] == len(load_tests(NLU_TESTS).examples)
+    nothing = subprocess.run([str(BIN), "nlu", "evaluate", "--folds", "0", "--no-held-out"],
+                             env=env, capture_output=True, text=True, timeout=120, check=False)
+    assert nothing.returncode == 2 and "Nothing to evaluate" in nothing.stderr
