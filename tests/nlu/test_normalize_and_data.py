@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+import unicodedata
 from collections import Counter
 
 import pytest
@@ -78,3 +80,32 @@ def test_held_out_set_is_separate_from_training() -> None:
     assert {e.language for e in held_out.examples} == set(LANGUAGES)
     overlap = [e.text for e in held_out.examples if normalize(e.text) in training]
     assert overlap == []
+
+
+def _fold(text: str) -> str:
+    """Lower case, Latin accents dropped, '-' as a space; one char per char, so offsets hold."""
+    return "".join(" " if c == "-" else (
+        unicodedata.normalize("NFD", c)[0] if c < "\u0250" else c).lower() for c in text)
+
+
+def _region_names(language: str) -> re.Pattern[str]:
+    """The language's lookup names as whole words, longest first; in Arabic a name may carry
+    an attached ب/ل/ف (as in `بـ[تييس](region)`), which stays outside the annotation."""
+    lookups = data.reads((NLU_DATA / language / "lookups.yml").read_text("utf-8-sig"),
+                         "lookups.yml", language).lookups
+    names = sorted({_fold(name) for name in lookups["region"]}, key=len, reverse=True)
+    proclitic = "(?:[بلف]ـ?)?" if language == "ar" else ""
+    return re.compile(rf"(?<!\w){proclitic}(?P<name>{'|'.join(map(re.escape, names))})(?!\w)")
+
+
+def test_training_examples_annotate_every_region_they_name() -> None:
+    training = data.load(NLU_DATA)
+    missing: list[tuple[str, str]] = []
+    for language in LANGUAGES:
+        pattern = _region_names(language)
+        for example in training.for_language(language):
+            regions = [(e.start, e.end) for e in example.entities if e.entity == "region"]
+            missing += [(example.text, m["name"]) for m in pattern.finditer(_fold(example.text))
+                        if not any(start <= m.start("name") and m.end("name") <= end
+                                   for start, end in regions)]
+    assert missing == []
