@@ -13,7 +13,9 @@ tests/nlu/test_embeddings.py (to 1e-5; float32 rounding differs, by under 1e-6):
   layer of the head (a sum over tokens commutes with them);
 - the tokenizer's Viterbi pass is remembered per word (`_Tokenizer`), giving the same ids.
 Training batches take the per-token part of the pass once per distinct token
-(`_TokenStage`): 1.5 to 1.9 times faster for the training set.
+(`_TokenStage`): 1.5 to 1.9 times faster for the training set. Keeping recent tokens'
+rows for one-message parses was measured and dropped: slower, as a message with any new
+token reads the weights anyway.
 """
 
 from __future__ import annotations
@@ -93,7 +95,7 @@ class _Pass:
         self.tokenize = _Tokenizer(backend.sp)
         self.table = np.asarray(backend.table)  # a plain view: np.memmap indexes slower
         self.model = _Weights(*(getattr(backend, field.name) for field in fields(_Weights)))
-        self.features = self.table.shape[1] + sum(w.shape[1] for w in backend.w2)
+        self.feature_size = self.table.shape[1] + sum(w.shape[1] for w in backend.w2)
         # sum of layernormed rows = gain * (sum of normalised rows) + tokens * bias, and
         # the projection and the head's first layer (d0 beside p1) are linear after it
         head = np.concatenate([backend.d0, backend.p1], axis=1)
@@ -119,7 +121,7 @@ class _Pass:
         x = embedded @ m.proj_W
         x += m.proj_b
         _layernorm(x[:tokens], m.ln_g_all, m.ln_b_all, m.eps)
-        rows = np.empty((tokens, self.features), dtype=np.float32)  # embedding, 3 branches
+        rows = np.empty((tokens, self.feature_size), dtype=np.float32)  # embedding, 3 branches
         rows[:, :own.shape[1]] = own
         conv = np.empty((tokens + 1, m.w1[0].shape[1]), dtype=np.float32)
         conv[tokens] = 0.0  # where windows reach beyond the sentence
@@ -164,7 +166,7 @@ class _Pass:
         tokens, width = len(ids), stage.width
         window = _packed_window(lens)
         slot_at = np.append(slots, 0)  # window positions beyond a sentence hold `tokens`
-        features = np.empty((tokens, self.features), dtype=np.float32)
+        features = np.empty((tokens, self.feature_size), dtype=np.float32)
         embedded = self.embedded(np.asarray(ids, dtype=np.int64))
         features[:, :embedded.shape[1]] = embedded
         conv = np.empty((tokens + 1, width), dtype=np.float32)
@@ -358,7 +360,6 @@ def _batch(forward: _Pass, texts: list[str]) -> np.ndarray:
     """Training vectors, in groups shared by two threads: numpy's products release the
     GIL, so each takes a core (training 1.5 times faster on two cores)."""
     groups = [texts[i:i + GROUP] for i in range(0, len(texts), GROUP)]
-    assert forward.stage  # built before the threads share it
     with ThreadPoolExecutor(2) as pool:
         return np.concatenate(list(pool.map(forward.batch, groups)))
 
