@@ -13,7 +13,7 @@ from hypothesis import strategies as st
 
 from bot.nlu_setup import NLU_DATA, NLU_TESTS
 from nlu import emergency
-from nlu.data import load_tests
+from nlu.data import load, load_tests
 from nlu.embeddings import Embedder
 from nlu.engine import EmbeddedParser, fingerprint, load_or_train
 from nlu.model import Model
@@ -80,6 +80,14 @@ def test_region_entities_carry_catalogue_codes(parser: EmbeddedParser) -> None:
     found = [e.value for e in parser.parse("is there a clinic in kolda or in thies").entities]
     assert found == ["KLD", "THS"]  # regions win over their same-named districts
     assert [e.value for e in parser.parse("any office in pikine?").entities] == ["DKR-PIKINE"]
+
+
+def test_every_region_spelling_in_the_lookup_table_is_found(parser: EmbeddedParser) -> None:
+    spellings = load(NLU_DATA).lookups["region"]
+    missed = [name for name in spellings
+              if [e.text for e in parser.regions.find(normalize(name))] != [normalize(name)]]
+    assert missed == []
+    assert [e.value for e in parser.parse("je suis rentré à Tamba").entities] == ["TMB"]
 
 
 @pytest.mark.parametrize(("text", "topic"), [
