@@ -37,3 +37,19 @@ def test_fewer_rows_than_k_and_a_zero_embedding_still_vote() -> None:
         votes = fitted.vote(fitted.nearest(message), "topic", 3)
         assert votes.shape == (3,) and votes.sum() == pytest.approx(1.0)
         assert np.all(np.isfinite(votes))
+
+
+def test_projection_keeps_the_same_similarities_as_the_principal_components() -> None:
+    rng = np.random.default_rng(1)
+    rows = (rng.normal(size=(600, 512)) @ rng.normal(size=(512, 512))).astype(np.float32)
+    fitted = Neighbours.fit(rows, {"intent": (["a"] * 600, np.array(["a"]))})
+    centred = rows - rows.mean(axis=0)
+    components = np.linalg.svd(centred, full_matrices=False)[2][:neighbours.DIMENSIONS].T
+    projected = centred @ components
+    projected /= np.linalg.norm(projected, axis=1, keepdims=True)
+    message = rows[7] + rng.normal(size=512).astype(np.float32)
+    query = (message - rows.mean(axis=0)) @ components
+    expected = projected @ (query / np.linalg.norm(query))
+    rows_near, weights = fitted.nearest(message)
+    assert set(rows_near) == set(np.argsort(-expected)[:neighbours.K])
+    assert np.allclose(np.log(weights) / neighbours.SHARPNESS, expected[rows_near], atol=1e-5)
