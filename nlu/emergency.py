@@ -44,7 +44,9 @@ _SELF_HARM = [
     r"\bdisap+ear (for good|forever)\b",
     r"\bending it all\b",
     r"\b(pills|tablets) ready\b", r"\btaking (them|it) all\b",
-    r"\b(posted|sent|wrote) (a )?goodbye\b",
+    r"\b(posted|sent|wrote) (a )?goodbye\b", r"\bsaying goodbye to (everyone|everybody|people)\b",
+    r"\b(wrote|left) (a|his|her) note\b.{0,80}"
+    r"\b(walked|went|headed) (to|towards) the (river|sea|bridge)\b",
     # fr
     r"\b(me|se) (tuer|suicider|pendre|faire du mal)\b", r"\bmettre fin a (mes jours|ma vie)\b",
     r"\ben finir\b", r"(veux|veut|veu|ve|vx|envie de|mieux vaut) mourir\b",
@@ -57,10 +59,12 @@ _SELF_HARM = [
     r"\bdonne toutes mes affaires\b", r"\bmieux sans moi\b", r"\bca s'arrete\b",
     r"\bbrule le bras\b", r"\bpoignets?\b", r"\bmarcher dans la mer\b", r"\bme cherchez plus\b",
     r"\bfardeau\b", r"\blever du soleil\b", r"\bbord du puits\b", r"\bdama sonn\b",
-    r"\bse jeter\b", r"\btoute la boite\b", r"\bdis adieu\b", r"\bfin a (ses|sa) (jours|vie)\b",
+    r"\bse jeter\b", r"\btoute la boite\b", r"\bdi[st] adieu\b", r"\bfai[st] (ses|mes) adieux\b",
+    r"\bfin a (ses|sa) (jours|vie)\b",
     r"\benvie? de mourir\b",
     r"\bfoutre en l'?air\b", r"\bpour mourir\b",
     r"\b(medicaments|cachets|pilules) devant moi\b",
+    r"\b(ecrit|laisse)\b.{0,80}\bparti\w* vers (le fleuve|la mer|le pont|le puits)\b",
     r"(يقتل|تقتل) (راسو|راسها|روحو|نفسه|نفسها)", r"ودي (اموت|انتحر)",
     # ar
     r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
@@ -69,7 +73,7 @@ _SELF_HARM = [
     r"انهي حياتي", r"انهيها", r"يؤذي نفسه", r"جرحت (نفسي|راسي|روحي)", r"ارمي حالي",
     r"سبب (نبقى|ابقى) حي", r"رساله الوداع", r"احتمل الحياه", r"انهي كل شيء", r"لو مت",
     r"نلوح راسي", r"(نشنق|اشنق)", r"(ساقفز|اقفز|نقفز|نطيش راسي)", r"نجرح (راسي|روحي|نفسي)",
-    r"ودع الجميع", r"اختفي من", r"يتحدث عن الموت",
+    r"ودع الجميع", r"(يودع|كيودع|تودع|كتودع) (الناس|الكل|الجميع)", r"اختفي من", r"يتحدث عن الموت",
     r"نسالي مع هاد الدنيا", r"عبء علي", r"نختفي", r"لا استيقظ", r"رسالتي الاخيره", r"قولوا لامي",
     r"في السماء", r"وزعت اغراضي", r"افضل بدوني", r"ينتهي كل شيء", r"دوا الطوبات", r"نحرق يدي",
     r"[نيت]سالي مع (راس[يوه]|حيات[يوه]|حياتها|الدنيا)", r"(نقتل|اقتل) حالي", r"دوا (الفيران|الفار)",
@@ -108,6 +112,8 @@ _VIOLENCE = [
     r"\blocked us\b", r"\bsurround\w* (our|my|the) (house|home)\b", r"\bbeing followed\b",
     r"\bshooting\b", r"\bchok(e|es|ing) me\b", r"\bstrangl\w*",
     r"\bat+a(c)?k\w* me\b",
+    r"\b(i'?m|we'?re|i am|we are) (now |still )?(lost |stuck |stranded )?in the "
+    r"(middle of the )?desert\b",
     r"\bknives\b",
     # fr
     r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
@@ -132,6 +138,8 @@ _VIOLENCE = [
     r"\bm'attaqu\w*", r"\bviol(er|ent|ait)\b",
     r"\barmes\b", r"\bmenac\w* de bruler\b", r"\bdefonc\w* (la|ma|notre) porte\b",
     r"\btir\w* dessus\b",
+    r"\b(je suis|on est|nous sommes) (encore |toujours |maintenant )?(perdue?s? |bloquee?s? )?"
+    r"(au milieu du|dans le) desert\b",
     # ar
     r"ضرب(ني|وني|تني|ها)", r"(يضرب|كيضرب)", r"اغتصب", r"اعتدا", r"(يقتلو?ني|يقتل امي|رح يقتل)",
     r"سكين", r"مسدس", r"خطف", r"مخطوف", r"محبوس", r"حابسي?ني", r"(انا|راني) محتجز", r"يحتجز",
@@ -150,6 +158,8 @@ _VIOLENCE = [
     r"(كيهجم|يهجم|هجم|هاجم)\w* علي", r"غتصب",
     r"مسلح", r"(معهم|عندهم) سلاح", r"(يكسر|يكسرو|كيكسرو|كسرو) الباب", r"جنوي",
     r"بالرصاص", r"اطلاق (ال)?رصاص",
+    r"ما (كي|ك|ي|ت)?(خل|يخل)\w*ش (نخرج|نخرجو|نمشي|نمشيو)\b",
+    r"(راني|انا|احنا|حنا|رانا) (الحين |دابا |توا |هلق |الان )?(ف|في|فوسط|وسط|ف وسط) ?(ال)?صحرا",
 ]
 _MEDICAL = [
     # en

@@ -35,6 +35,14 @@ from nlu.normalize import normalize
     ("مراتي نزل ليها الما", "health"),
     ("i have the pills ready", "psychosocial"),
     ("بدي اخلص من حياتي", "psychosocial"),
+    ("il a laissé une lettre et il est parti vers le fleuve", "psychosocial"),
+    ("ma soeur fait ses adieux sur facebook", "psychosocial"),
+    ("he left a note and walked to the river", "psychosocial"),
+    ("كيودع الناس وكيقول سمحو ليا", "psychosocial"),
+    ("we are stranded in the desert, the driver left", "safety"),
+    ("on est perdus dans le desert depuis hier", "safety"),
+    ("راني دابا فوسط الصحرا والماء كمل", "safety"),
+    ("حاطينا ف دار وما كيخليوناش نخرجو", "safety"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -47,6 +55,9 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "كيفاش نسجل ولدي فالمدرسة؟",
     "j'ai les larmes aux yeux quand je pense a ma mere",
     "ولدي محتاج قلم رصاص للمدرسة",
+    "on m'a abandonné dans le désert au Niger l'an dernier, j'ai droit à une aide ?",
+    "ودعت الناس قبل ما نسافر",
+    "ما قدرناش نخرجو من الدار بسبب الشتا",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
