@@ -47,6 +47,9 @@ _SELF_HARM = [
     r"\b(posted|sent|wrote) (a )?goodbye\b", r"\bsaying goodbye to (everyone|everybody|people)\b",
     r"\b(wrote|left) (a|his|her) note\b.{0,80}"
     r"\b(walked|went|headed) (to|towards) the (river|sea|bridge)\b",
+    r"\b(won'?t|will not) be (alive|around)\b", r"\bafter tonight\b(?!'s)",
+    r"\b(today|tonight) (will be|is) my last\b", r"\bmy last day\b",
+    r"\bforgive me for what i('?m| am)? (going to|about to|will) do\b",
     # fr
     r"\b(me|se) (tuer|suicider|pendre|faire du mal)\b", r"\bmettre fin a (mes jours|ma vie)\b",
     r"\ben finir\b", r"(veux|veut|veu|ve|vx|envie de|mieux vaut) mourir\b",
@@ -65,6 +68,11 @@ _SELF_HARM = [
     r"\bfoutre en l'?air\b", r"\bpour mourir\b",
     r"\b(medicaments|cachets|pilules) devant moi\b",
     r"\b(ecrit|laisse)\b.{0,80}\bparti\w* vers (le fleuve|la mer|le pont|le puits)\b",
+    r"\b(ne )?serai plus (de ce monde|vivante?|en vie)\b", r"\bquand je (ne )?serai plus la\b",
+    r"\bc'?(est|etait) fini (pour|pr) moi\b",
+    r"\bdans (une|quelques|\d+) (heures?|minutes?) tout\b",
+    r"\b(bu|avale|pris) (le|du) (produit|poison)\b", r"\bproduit (pour|contre) les (souris|rats)\b",
+    r"\bpardonne[zr]?[- ]moi pour ce que je vais\b",
     r"(يقتل|تقتل) (راسو|راسها|روحو|نفسه|نفسها)", r"ودي (اموت|انتحر)",
     # ar
     r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
@@ -84,6 +92,15 @@ _SELF_HARM = [
     r"(يلوح|تلوح) (راسو|راسها)",
     r"معصمي", r"ندخل للبحر", r"لا تبحثوا عني", r"شروق الشمس", r"راسي بالحيط",
     r"الدوا قدامي", r"(اخلص|نخلص) من (حياتي|راسي)",
+    r"(لن|مش|ما عاد|ما عادش|ماعاد) \w*تسمعو\w* (صوتي|مني|عني)",
+    r"(فرقت|فرقات|وزعت|وزعات) (حوايج|اغراض|اشيا)",
+    r"(بيخلص|يخلص|ينتهي|غيسالي|يسالي|حيخلص) الليله",
+    r"(قاعد|واقف|جالس|انا|وانا)\w* (في|ف|على|عل|ع|فوق) (ال)?(كبري|جسر|قنطره|سطح)",
+    r"(بحر|نهر|واد).{0,40}(ما (ي|ب|ن|ت)?راجع|ما (ي|ن|ت)رجع|طافي)",
+    r"(ما (ي|ب|ن|ت)?راجع|ما (ي|ن|ت)رجع).{0,40}(بحر|نهر|واد)",
+    r"صوره (ل|لل|ديال |تاع )?(ال)?حبل",
+    r"(حتى|باش|عشان|لكي|حتي) (لا|ما) (يستيقظ|يصحى|يفيق|نفيق|افيق|اصحى)",
+    r"احسن (خلص|نخلص|اخلص|نموت|اموت)",
     # wolof / latin darija
     r"\bbeugouma dund\b", r"\bbghit nmout\b",
 ]
@@ -114,6 +131,7 @@ _VIOLENCE = [
     r"\bat+a(c)?k\w* me\b",
     r"\b(i'?m|we'?re|i am|we are) (now |still )?(lost |stuck |stranded )?in the "
     r"(middle of the )?desert\b",
+    r"\b(i'?m|i am) still inside\b", r"\boutside now\b", r"\b(axe|cutlass|whip)\b",
     r"\bknives\b",
     # fr
     r"\b(frappe|frapper|battu|viole|violee|poignarde|tabasse)\b", r"\bme (tape|bat)\b",
@@ -140,6 +158,9 @@ _VIOLENCE = [
     r"\btir\w* dessus\b",
     r"\b(je suis|on est|nous sommes) (encore |toujours |maintenant )?(perdue?s? |bloquee?s? )?"
     r"(au milieu du|dans le) desert\b",
+    r"\b(hache|coupe-coupe|gourdin|fouet|chicotte)\b",
+    r"\b(pris|recupere|emmene)\w*\b.{0,40}\bpar des (inconnus|gens qu'on (ne )?conna\w* pas)\b",
+    r"\b(ngi|ngiy|dafa|danu|danuy) door\b",
     # ar
     r"ضرب(ني|وني|تني|ها)", r"(يضرب|كيضرب)", r"اغتصب", r"اعتدا", r"(يقتلو?ني|يقتل امي|رح يقتل)",
     r"سكين", r"مسدس", r"خطف", r"مخطوف", r"محبوس", r"حابسي?ني", r"(انا|راني) محتجز", r"يحتجز",
@@ -160,6 +181,11 @@ _VIOLENCE = [
     r"بالرصاص", r"اطلاق (ال)?رصاص",
     r"ما (كي|ك|ي|ت)?(خل|يخل)\w*ش (نخرج|نخرجو|نمشي|نمشيو)\b",
     r"(راني|انا|احنا|حنا|رانا) (الحين |دابا |توا |هلق |الان )?(ف|في|فوسط|وسط|ف وسط) ?(ال)?صحرا",
+    r"(مازال|ما زال|لسه|باقي) (برا|بره) (يستنى|يستناني|يستنا|واقف)",
+    r"(ت|ي|كت|كي|بت|بي)تبع ?(فيا|فيي)\b", r"(كت|بت)تبعني",
+    r"دخل (غرفتي|عليا|علي|علينا).{0,30}(اغلق|قفل|سكر|سد)",
+    r"(ولع|حرق)\w* .{0,15}(بالجاز|بالبنزين|بالنار|بالغاز|بالدوليو)",
+    r"(بدو|عايز|عاوز|بغا|بيريد|جا|جاي|داير) (\w+ )?\w*\s?بالقوه",
 ]
 _MEDICAL = [
     # en
@@ -182,6 +208,7 @@ _MEDICAL = [
     r"\bsto?p+ed breathing\b", r"\bunc\w*ious\b", r"\bbl(e|ee|ea)ding\b",
     r"\bseizur\w*",
     r"\btoo much blood\b", r"\bblood everywhere\b", r"\bisn'?t waking up\b",
+    r"\bwithout (food|eating) (or|and|nor) (water|drinking)\b", r"\bcan'?t (get up|stand up)\b",
     # fr
     r"\b(saigne|saignement|hemorragie|inconscient\w*|evanoui\w*)\b", r"\brespire (plus|pas)\b",
     r"\barrive (plus|pas) a respirer\b", r"\bcrise (cardiaque|d'epilepsie)\b", r"\bconvuls\w*",
@@ -200,6 +227,7 @@ _MEDICAL = [
     r"\bbave\b", r"\bcrise (au|de) coeur\b", r"\brenvers\w* par\b", r"\bbouge (plus|pas)\b",
     r"\bavale\w* (de l'|du |de la )?(acide|javel|poison|pile)",
     r"\bsang partout\b", r"\btremble partout\b", r"\bperd les eaux\b",
+    r"\bsans (manger|boire) ni (boire|manger)\b", r"\b(peux|peut) plus (me|se) lever\b",
     # ar
     r"نزيف", r"ينزف", r"تنزف", r"كينزف", r"نازل علي دم", r"(فاقد|فاقده) الوعي", r"مغمي عليه",
     r"اغمي", r"(قادر|قادره|نقدر|استطيع) (نتنفس|يتنفس|تتنفس|التنفس)", r"(كيتنفس|يتنفس)$",
@@ -220,6 +248,15 @@ _MEDICAL = [
     r"ما (فايق|فايقه)(ش)?\b", r"ما فايقاش", r"(الماء|الما) القاطع",
     r"\bزرق\b", r"ما (كيتحرك|يتحرك|بيتحرك)ش", r"(طاح|طاحت|وقع|وقعت) وما",
     r"والدم (كثير|بزاف)", r"نزل (ليها|لها) الما", r"(يختنق|كيختنق)",
+    r"ما (كلا|كلات|كليت|اكل|اكلت)\w* (و)?(ما|ولا) (شرب|شربات|شربت)",
+    r"(ولا|ولات|صار|صارت) (رخو|رخوه|رخي)",
+    r"ما (كيحلش|يفتحش|بيفتحش|كتحلش) (عينيه|عينيها|عينو|عينها)",
+    r"(مش|ما|لا|ما عم) (بيصحى|يصحى|يصحا|بيصحا|يفيق|تفيق|كتفيق|بتصحى|تصحى|يستيقظ|تستيقظ)\b",
+    r"شفايف\w* (زرق|ازرق)", r"(يتنفس|تتنفس) (بالجهد|بصعوبه|بزز)",
+    r"ما (عم )?(يقدر|تقدر|بيقدر|قادر)\w* (ياخد|ياخذ|تاخد|تاخذ) نفس",
+    r"(سقطت|سقط|طاح|طاحت|وقع|وقعت)\w* .{0,40}(ما|لا|مش) (ترد|يرد|بترد|بيرد|كترد|كيرد|تجاوب|يجاوب)",
+    r"(ترتجف|يرتجف|ترتعش)", r"ما (بقاتش|بقاش|عادت|عاد) (كتعرفنا|كيعرفنا|تعرفنا|يعرفنا)",
+    r"(يعرفناش|تعرفناش)",
 ]
 
 

@@ -43,6 +43,16 @@ from nlu.normalize import normalize
     ("on est perdus dans le desert depuis hier", "safety"),
     ("راني دابا فوسط الصحرا والماء كمل", "safety"),
     ("حاطينا ف دار وما كيخليوناش نخرجو", "safety"),
+    ("please tell my mum sorry, i won't be alive by morning", "psychosocial"),
+    ("quand je serai plus là occupez vous de ma mère", "psychosocial"),
+    ("مش هتسمعوا صوتي تاني", "psychosocial"),
+    ("راه مشى للبحر وقال ما يرجع", "psychosocial"),
+    ("my husband is coming with an axe", "safety"),
+    ("ñu ngi dóor sama yaay léegi", "safety"),
+    ("قال غيحرقني بالبنزين الليلة", "safety"),
+    ("he has been two days without food or water and can't get up", "health"),
+    ("ma mère est sans manger ni boire depuis trois jours", "health"),
+    ("البيبي ولا رخو وما كيحلش عينيه", "health"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -58,6 +68,10 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "on m'a abandonné dans le désert au Niger l'an dernier, j'ai droit à une aide ?",
     "ودعت الناس قبل ما نسافر",
     "ما قدرناش نخرجو من الدار بسبب الشتا",
+    "ولدي مازال برا البلاد، واش يقدر يسجل؟",
+    "ما عاد احتاج المساعدة، لقيت خدمة",
+    "I left the door open for the case worker",
+    "demain je voyage à Touba, je serai pas là pour le rendez-vous",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
