@@ -53,6 +53,7 @@ from nlu.normalize import normalize
     ("he has been two days without food or water and can't get up", "health"),
     ("ma mère est sans manger ni boire depuis trois jours", "health"),
     ("البيبي ولا رخو وما كيحلش عينيه", "health"),
+    ("قاعدة على الشباك ودي اخر حاجة هكتبها", "psychosocial"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
