@@ -76,3 +76,17 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
+
+
+@pytest.mark.parametrize(("text", "calm"), [
+    ("I was kidnapped in Sabha in 2022, now I am safe at home", True),
+    ("on m'a séquestré à Agadez il y a deux ans, c'est du passé", True),
+    ("كنت محبوس ف ليبيا العام اللي فات، دابا انا ف امان", True),
+    ("ils m'ont frappé au visage, c pas urgent mais j'ai mal aux dents", True),
+    ("they kidnapped my son an hour ago", False),
+    ("ils me frappent maintenant", False),
+    ("خطفو ولدي دابا", False),
+])
+def test_a_danger_told_as_over_or_not_urgent_is_marked_calm(text: str, calm: bool) -> None:
+    hit = emergency.detect(normalize(text))
+    assert hit is not None and hit.calm is calm
