@@ -6,7 +6,6 @@ from collections.abc import Sequence
 from concurrent.futures import ThreadPoolExecutor
 
 from scipy.sparse import csr_matrix, hstack
-from sklearn.calibration import CalibratedClassifierCV
 from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.naive_bayes import MultinomialNB
 from sklearn.svm import LinearSVC
@@ -21,15 +20,22 @@ from nlu.neighbours import Neighbours
 from nlu.normalize import normalize
 from nlu.types import NO_TOPIC
 
+# Platt scaling per task, one slope and offset shared by its classes: fitted by logistic
+# regression on 5-fold out-of-fold decision values (11,209 examples). One SVM on all the
+# data, so scaled, beat CalibratedClassifierCV's three on two thirds each (per-class
+# sigmoids) by 0.5 points of intent and 0.4 of topic accuracy in cross-validation, and fits
+# in half the time. Refit them when the data grows much: the thresholds in `nlu.engine`
+# read these probabilities.
+SIGMOIDS = {"intent": (4.913, 0.541), "topic": (4.755, 0.331)}
 
-def _classifier(task: str) -> CalibratedClassifierCV:
-    # C and tol chosen by cross-validation: tol 1e-2 fits in a quarter less time than 1e-3
-    # (two thirds of 1e-4's), with the same cross-validated results.
+
+def _classifier(task: str) -> LinearSVC:
+    # C and tol chosen by cross-validation: tol 1e-2 fits in a quarter less time than 1e-3,
+    # with the same cross-validated results.
     # Intents are weighted by class: our data's class sizes are writing effort, not traffic
     # (same accuracy in cross-validation, +1 point of recall averaged over intents).
     weight = "balanced" if task == "intent" else None
-    return CalibratedClassifierCV(LinearSVC(C=1.0, tol=1e-2, class_weight=weight), cv=3,
-                                  method="sigmoid")
+    return LinearSVC(C=1.0, tol=1e-2, class_weight=weight)
 
 
 def _vectorizers() -> list[TfidfVectorizer]:
@@ -58,8 +64,8 @@ def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Mode
         "intent": (labels["intent"], intent.classes_), "topic": (labels["topic"], topic.classes_)})
     return Model(
         sparse,
-        CalibratedLinear.from_sklearn(intent, sparse.size),
-        CalibratedLinear.from_sklearn(topic, sparse.size),
+        CalibratedLinear.from_svm(intent, sparse.size, SIGMOIDS["intent"]),
+        CalibratedLinear.from_svm(topic, sparse.size, SIGMOIDS["topic"]),
         neighbours,
         language,
         fingerprint,

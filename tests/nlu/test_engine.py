@@ -103,6 +103,13 @@ def test_emergencies_are_caught(parser: EmbeddedParser, text: str, topic: str) -
     assert (result.intent, result.topic, result.urgent) == ("emergency", topic, True)
 
 
+def test_a_danger_told_as_over_is_urgent_but_keeps_what_was_asked(parser: EmbeddedParser) -> None:
+    result = parser.parse("I was kidnapped in Sabha in 2022. Now I am safe at home in Kolda. "
+                          "Is there any help for people who went through that?")
+    assert result.urgent and result.intent != "emergency"
+    assert parser.parse("they kidnapped my son an hour ago").intent == "emergency"
+
+
 @pytest.mark.parametrize("text", ["hello", "thank you", "how much does the training cost",
                                   "où est le bureau de l'état civil"])
 def test_ordinary_messages_are_not_urgent(parser: EmbeddedParser, text: str) -> None:

@@ -6,6 +6,7 @@ import subprocess
 import sys
 
 import numpy as np
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix, hstack
@@ -17,7 +18,7 @@ from nlu.embeddings import Embedder
 from nlu.features import Analyzer, SparseFeatures
 from nlu.linear import CalibratedLinear
 from nlu.normalize import normalize
-from nlu.training import _classifier, _vectorizers, train_language
+from nlu.training import SIGMOIDS, _classifier, _vectorizers, train_language
 from tests.conftest import PROJECT
 
 CORPUS = ["où est la clinique ?", "where is  the clinic", "فين كاين السبيطار", "a", "",
@@ -50,12 +51,15 @@ def test_calibrated_linear_and_language_model_match_sklearn(embedder: Embedder) 
                      csr_matrix(embedder.encode([e.text for e in examples]))]).tocsr()
     fitted = _classifier("topic").fit(matrix, [e.topic or "none" for e in examples])
     sparse = SparseFeatures.of(vectorizers)
-    fast = CalibratedLinear.from_sklearn(fitted, sparse.size)
+    slope, offset = SIGMOIDS["topic"]
+    fast = CalibratedLinear.from_svm(fitted, sparse.size, (slope, offset))
     held_out = load_tests(NLU_TESTS).examples[:60]
     normalized = [normalize(e.text) for e in held_out]
     embedded = embedder.encode([e.text for e in held_out])
-    expected = fitted.predict_proba(hstack([*(v.transform(normalized) for v in vectorizers),
-                                            csr_matrix(embedded)]).tocsr())
+    decisions = fitted.decision_function(hstack([*(v.transform(normalized) for v in vectorizers),
+                                                 csr_matrix(embedded)]).tocsr())
+    expected = 1 / (1 + np.exp(-(slope * decisions + offset)))
+    expected /= expected.sum(axis=1, keepdims=True)
     mine = np.stack([fast.predict_proba(sparse.row(t), embedded[i])
                      for i, t in enumerate(normalized)])
     assert np.abs(mine - expected).max() < 1e-6
@@ -73,3 +77,16 @@ def test_parsing_imports_neither_sklearn_nor_scipy() -> None:
     result = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
                             cwd=PROJECT, check=True)
     assert result.stdout.strip() == "[]"
+
+
+def test_a_two_class_svm_scores_both_classes() -> None:
+    from sklearn.svm import LinearSVC
+
+    rows = np.array([[1.0, 0.0, 0.2], [0.9, 0.1, 0.1], [0.0, 1.0, 0.3], [0.1, 0.8, 0.2]])
+    fitted = LinearSVC().fit(rows, ["a", "a", "b", "b"])
+    linear = CalibratedLinear.from_svm(fitted, 2, (4.9, 0.5))
+    for row in rows:
+        proba = linear.predict_proba((np.array([0, 1]), row[:2]), row[2:].astype(np.float32))
+        decision = fitted.decision_function(row[None])[0]  # > 0: the second class
+        assert proba.sum() == pytest.approx(1.0)
+        assert (proba[1] > proba[0]) == (decision > 0)

