@@ -40,8 +40,9 @@ class CalibratedLinear:
     def decision(self, sparse: tuple[np.ndarray, np.ndarray], dense: np.ndarray) -> np.ndarray:
         """Decision values for one message: its TF-IDF row and its embedding."""
         indices, values = sparse
-        scores: np.ndarray = values @ self.sparse_weights[indices] + dense @ self.dense_weights
-        return scores + self.intercepts
+        scores: np.ndarray = (values @ self.sparse_weights[indices] + dense @ self.dense_weights
+                              + self.intercepts)
+        return scores
 
     def predict_proba(self, sparse: tuple[np.ndarray, np.ndarray],
                       dense: np.ndarray) -> np.ndarray:
