@@ -53,3 +53,13 @@ def test_projection_keeps_the_same_similarities_as_the_principal_components() ->
     rows_near, weights = fitted.nearest(message)
     assert set(rows_near) == set(np.argsort(-expected)[:neighbours.K])
     assert np.allclose(np.log(weights) / neighbours.SHARPNESS, expected[rows_near], atol=1e-5)
+
+
+def test_the_shortlist_finds_the_nearest_rows_of_a_large_set() -> None:
+    rng = np.random.default_rng(2)
+    rows = (rng.normal(size=(2000, 512)) @ rng.normal(size=(512, 512))).astype(np.float32)
+    assert len(rows) > neighbours.SHORTLIST
+    fitted = Neighbours.fit(rows, {"intent": (["a"] * 2000, np.array(["a"]))})
+    for row in rng.choice(2000, 50, replace=False):
+        found, weights = fitted.nearest(rows[row] + 0.01 * rng.normal(size=512).astype(np.float32))
+        assert found[np.argmax(weights)] == row
