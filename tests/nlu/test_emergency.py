@@ -54,6 +54,9 @@ from nlu.normalize import normalize
     ("ma mère est sans manger ni boire depuis trois jours", "health"),
     ("البيبي ولا رخو وما كيحلش عينيه", "health"),
     ("قاعدة على الشباك ودي اخر حاجة هكتبها", "psychosocial"),
+    ("im at the edge of the quarry now", "psychosocial"),
+    ("je suis sur le toit du marché", "psychosocial"),
+    ("مرتي تحرقت في وجهها والجلد طايح", "health"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -73,6 +76,10 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "ما عاد احتاج المساعدة، لقيت خدمة",
     "I left the door open for the case worker",
     "demain je voyage à Touba, je serai pas là pour le rendez-vous",
+    "المسكين ما عندو حتى شهادة ميلاد",
+    "الكارطه تاعي تحرقت في الصحرا",
+    "il reste enfermé dans sa chambre depuis son retour",
+    "كل ليلة كيفيق كيغوت",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
