@@ -5,7 +5,8 @@ the normalised text (see `nlu.normalize`: lower case, French accents folded, Ara
 unified) makes the message an emergency. Each group names the topic to answer with:
 self-harm -> psychosocial, violence, threats and trafficking -> safety, urgent medical ->
 health. Patterns describe danger happening now; questions about past events ("I was
-trafficked, is there help?") are left to the classifier. A text is searched only with the
+trafficked, is there help?") are left to the classifier, and a hit in a text that tells
+the danger as over or not urgent is marked `calm` (`_CALM`). A text is searched only with the
 patterns whose literals it holds, which finds what the whole list would (see `_Lexicon`).
 """
 

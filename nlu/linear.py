@@ -32,8 +32,8 @@ class CalibratedLinear:
         weights = np.asarray(fitted.coef_, dtype=np.float32).T
         intercepts = np.asarray(fitted.intercept_, dtype=np.float64)
         if weights.shape[1] == 1:  # two classes: sklearn keeps the second's side only
-            weights, intercepts = np.hstack([-weights, weights]), np.hstack([-intercepts,
-                                                                              intercepts])
+            weights = np.hstack([-weights, weights])
+            intercepts = np.hstack([-intercepts, intercepts])
         return cls(np.asarray(fitted.classes_), np.ascontiguousarray(weights[:sparse_size]),
                    np.ascontiguousarray(weights[sparse_size:]), intercepts, *sigmoid)
 

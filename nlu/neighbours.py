@@ -46,7 +46,7 @@ class Neighbours:
         _, eigenvectors = np.linalg.eigh(centred.T @ centred)  # eigenvalues ascending
         kept = min(DIMENSIONS, len(embeddings))  # as many as the SVD would give
         projection = np.ascontiguousarray(eigenvectors[:, ::-1][:, :kept], dtype=np.float32)
-        vectors = _unit((embeddings - mean) @ projection).astype(np.float32)
+        vectors = _unit(centred @ projection).astype(np.float32)
         return cls(mean.astype(np.float32), projection, np.ascontiguousarray(vectors[:, :COARSE]),
                    np.ascontiguousarray(vectors[:, COARSE:]),
                    {task: np.searchsorted(classes, np.asarray(names))
