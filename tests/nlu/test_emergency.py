@@ -57,6 +57,15 @@ from nlu.normalize import normalize
     ("im at the edge of the quarry now", "psychosocial"),
     ("je suis sur le toit du marché", "psychosocial"),
     ("مرتي تحرقت في وجهها والجلد طايح", "health"),
+    ("vous entendrez plus jamais parler de moi", "psychosocial"),
+    ("اليوم اخر نهار ليا", "psychosocial"),
+    ("الشفرة في يدي وما بقيت قادر", "psychosocial"),
+    ("خويا طاح وما بيتنفس", "health"),
+    ("البنت كتتنفس بالسيف", "health"),
+    ("كاين راجل بالسيف قدام الباب", "safety"),
+    ("خداو بنتي بالسيف فطوموبيل", "safety"),
+    ("واحد جا بجركان بنزين قدام الدار", "safety"),
+    ("السجانين قالوا غادي يبيعوهم الليلة", "safety"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -80,6 +89,16 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "الكارطه تاعي تحرقت في الصحرا",
     "il reste enfermé dans sa chambre depuis son retour",
     "كل ليلة كيفيق كيغوت",
+    "كم يستغرق ملف جواز السفر؟",
+    "comment demander l'hébergement d'urgence ?",
+    "ممكن حد يضرب لي؟",
+    "فين كيبيعو الحولي رخيص؟",
+    "البنزين غلا بزاف",
+    "راني نكتب بالسيف، ما نعرفش نقرا مزيان",
+    "Quelle frappe de Sadio hier !",
+    "ils enlèvent des frais sur Wave ?",
+    "mon frère répond plus à mes appels depuis trois mois",
+    "ابن عمي ما عاد يرد على التلفون من شهور",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
@@ -93,6 +112,9 @@ def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     ("they kidnapped my son an hour ago", False),
     ("ils me frappent maintenant", False),
     ("خطفو ولدي دابا", False),
+    ("I can't breathe from laughing 😂", True),
+    ("dans le film il la poignarde, j'ai pleuré", True),
+    ("الضحك غيقتلني", True),
 ])
 def test_a_danger_told_as_over_or_not_urgent_is_marked_calm(text: str, calm: bool) -> None:
     hit = emergency.detect(normalize(text))

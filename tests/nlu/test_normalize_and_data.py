@@ -109,3 +109,13 @@ def test_training_examples_annotate_every_region_they_name() -> None:
                         if not any(start <= m.start("name") and m.end("name") <= end
                                    for start, end in regions)]
     assert missing == []
+
+
+def test_emergencies_name_the_topic_they_are_answered_with() -> None:
+    """An emergency is a health, safety or psychosocial one; small talk and out of scope have
+    no topic (the guideline in nlu/data/FORMAT.md)."""
+    examples = data.load(NLU_DATA).examples
+    assert {e.topic for e in examples if e.intent == "emergency"} == {
+        "health", "safety", "psychosocial"}
+    assert {e.topic for e in examples if e.intent in {"greet", "goodbye", "thank", "affirm",
+                                                       "deny", "out_of_scope"}} == {None}
