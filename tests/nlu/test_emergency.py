@@ -66,6 +66,9 @@ from nlu.normalize import normalize
     ("خداو بنتي بالسيف فطوموبيل", "safety"),
     ("واحد جا بجركان بنزين قدام الدار", "safety"),
     ("السجانين قالوا غادي يبيعوهم الليلة", "safety"),
+    ("هاز الفردي ف يدو وكيغوت", "safety"),
+    ("مرتي ولدات ودمها ما وقفش", "health"),
+    ("this is my last text to anyone", "psychosocial"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -99,6 +102,9 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "ils enlèvent des frais sur Wave ?",
     "mon frère répond plus à mes appels depuis trois mois",
     "ابن عمي ما عاد يرد على التلفون من شهور",
+    "تلفوني ما شحنش",
+    "الجو سخون بزاف اليوم",
+    "بغيت ندير مشروع فردي",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
