@@ -69,6 +69,8 @@ from nlu.normalize import normalize
     ("هاز الفردي ف يدو وكيغوت", "safety"),
     ("مرتي ولدات ودمها ما وقفش", "health"),
     ("this is my last text to anyone", "psychosocial"),
+    ("they want to burn our house tonight", "safety"),
+    ("ولدي بلع حجرة صغيرة", "health"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -105,6 +107,7 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "تلفوني ما شحنش",
     "الجو سخون بزاف اليوم",
     "بغيت ندير مشروع فردي",
+    "ولدي بلعب الكورة برا",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
@@ -121,6 +124,7 @@ def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     ("I can't breathe from laughing 😂", True),
     ("dans le film il la poignarde, j'ai pleuré", True),
     ("الضحك غيقتلني", True),
+    ("ما كنتش مخطوف، بغيت غير نعرف حقوقي", True),
 ])
 def test_a_danger_told_as_over_or_not_urgent_is_marked_calm(text: str, calm: bool) -> None:
     hit = emergency.detect(normalize(text))
