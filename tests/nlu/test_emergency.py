@@ -71,6 +71,7 @@ from nlu.normalize import normalize
     ("this is my last text to anyone", "psychosocial"),
     ("they want to burn our house tonight", "safety"),
     ("ولدي بلع حجرة صغيرة", "health"),
+    ("i will not eat again until god takes me", "psychosocial"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -108,6 +109,8 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "الجو سخون بزاف اليوم",
     "بغيت ندير مشروع فردي",
     "ولدي بلعب الكورة برا",
+    "سكن الطوارئ كيف ندخلو؟",
+    "النسا اللي يبيعو ف السوق",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
