@@ -72,6 +72,10 @@ from nlu.normalize import normalize
     ("they want to burn our house tonight", "safety"),
     ("ولدي بلع حجرة صغيرة", "health"),
     ("i will not eat again until god takes me", "psychosocial"),
+    ("نبي نقص عروقي", "psychosocial"),
+    ("dinaa dee tey", "psychosocial"),
+    ("her heart is beating fast and she fainted twice", "health"),
+    ("ماسكين خويا ف الدار", "safety"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -111,6 +115,10 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "ولدي بلعب الكورة برا",
     "سكن الطوارئ كيف ندخلو؟",
     "النسا اللي يبيعو ف السوق",
+    "how do I request emergency shelter?",
+    "my heart starts beating fast when I hear trucks",
+    "كانو ماسكين جوازاتنا",
+    "the wound is not bleeding anymore",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
