@@ -9,12 +9,10 @@ from pathlib import Path
 from sqlalchemy.ext.asyncio import AsyncSession, async_sessionmaker
 
 from bot.settings import PROJECT_ROOT, Settings
-from nlu.data import load as load_training_data
 from nlu.embeddings import Embedder
 from nlu.engine import EmbeddedParser, load_or_train
 from nlu.matcher import RegionGazetteer, ServiceMatcher
 from nlu.model import Model
-from nlu.rasa_backend import RasaParser
 from nlu.types import Parser
 from services_catalog import files, repository
 from services_catalog.errors import InputError
@@ -58,7 +56,7 @@ def embedded_parser(
     embedder = embedder or Embedder()
     model = model or load_or_train(NLU_DATA, settings.nlu_cache_dir, embedder)
     # place-name spellings come from the training data's synonyms
-    gazetteer = RegionGazetteer(index.regions, load_training_data(NLU_DATA).synonyms)
+    gazetteer = RegionGazetteer(index.regions, model.synonyms)
     return EmbeddedParser(model, embedder, ServiceMatcher(index.terms), gazetteer)
 
 
@@ -68,5 +66,7 @@ def build_parser(settings: Settings, index: CatalogIndex) -> Parser:
     if settings.nlu_backend == "rasa":
         if not settings.rasa_url:
             raise InputError("NLU_BACKEND=rasa needs RASA_URL")
+        from nlu.rasa_backend import RasaParser  # httpx (12 MB) only for this backend
+
         return RasaParser(settings.rasa_url, embedded)
     return embedded

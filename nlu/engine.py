@@ -74,7 +74,7 @@ def load_or_train(data_folder: Path, cache: Path, embedder: Embedder) -> Model:
     path = cache / f"model-{key}.joblib"
     if path.exists():
         try:
-            model: Model = joblib.load(path)
+            model: Model = joblib.load(path, mmap_mode="r")  # arrays shared, paged in on use
             _remove_others(path)
             return model
         except Exception:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from dataclasses import dataclass
 
 from nlu.features import SparseFeatures
@@ -18,3 +19,5 @@ class Model:
     neighbours: Neighbours
     language: LanguageModel
     fingerprint: str
+    # the training data's synonyms (place-name spellings): parsing needs no YAML
+    synonyms: Mapping[str, tuple[str, ...]]

@@ -69,6 +69,7 @@ def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Mode
         neighbours,
         language,
         fingerprint,
+        dict(data.synonyms),
     )
 
 

@@ -8,9 +8,6 @@ import zipfile
 from datetime import date
 from pathlib import Path
 
-from openpyxl import Workbook, load_workbook
-from openpyxl.utils.exceptions import InvalidFileException
-
 from services_catalog import spreadsheet, yaml_format
 from services_catalog.errors import InputError
 from services_catalog.records import Issue, IssueError, Origin, RawRecord, split_document
@@ -82,6 +79,9 @@ def read_text(path: Path) -> str:
 
 
 def _read_xlsx(path: Path) -> dict[str, spreadsheet.Table]:
+    from openpyxl import load_workbook  # 11 MB, imported only for spreadsheets
+    from openpyxl.utils.exceptions import InvalidFileException
+
     try:
         _read_bytes(path)
         workbook = load_workbook(path, read_only=True, data_only=True)
@@ -128,6 +128,8 @@ def _read_csv_folder(folder: Path) -> dict[str, spreadsheet.Table]:
 
 
 def write_xlsx(catalog: Catalog, path: Path) -> None:
+    from openpyxl import Workbook
+
     workbook = Workbook()
     workbook.remove(workbook.active)  # type: ignore[arg-type]
     for name, rows in spreadsheet.to_tables(catalog).items():

@@ -7,6 +7,7 @@ import sys
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
+import numpy as np
 import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -143,6 +144,7 @@ def test_model_is_cached_by_data_and_code(
     stale.write_bytes(b"old")
     again = load_or_train(NLU_DATA, nlu_cache, embedder)
     assert again.fingerprint == model.fingerprint
+    assert isinstance(again.neighbours.coarse, np.memmap)  # processes share the pages
     assert not stale.exists() and len(list(nlu_cache.glob("model-*"))) == 1
     changed = tmp_path / "data"
     (changed / "en").mkdir(parents=True)

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
+import joblib
 import numpy as np
 import pytest
 from hypothesis import given, settings
@@ -41,6 +43,17 @@ def test_sparse_rows_match_transform() -> None:
         expected = np.zeros(features.size)
         expected[indices] = values
         assert np.allclose(dense, expected)
+
+
+def test_features_keep_their_rows_through_a_memory_mapped_joblib_file(tmp_path: Path) -> None:
+    texts = [normalize(e.text) for e in load(NLU_DATA).for_language("fr")[:300]]
+    features = SparseFeatures.of([v.fit(texts) for v in _vectorizers()])
+    joblib.dump(features, tmp_path / "features.joblib")
+    again = joblib.load(tmp_path / "features.joblib", mmap_mode="r")
+    assert again.size == features.size
+    for text in [*texts[:50], "rien de connu ici", ""]:
+        (indices, values), (indices2, values2) = features.row(text), again.row(text)
+        assert indices.tolist() == indices2.tolist() and np.allclose(values, values2)
 
 
 def test_calibrated_linear_and_language_model_match_sklearn(embedder: Embedder) -> None:
