@@ -226,7 +226,7 @@ _MEDICAL = [
     r"\b(severe|bad) burns?\b", r"\bvomiting blood\b", r"\bdoesn'?t drink\b",
     r"\bbody is burning\b", r"\bcan'?t move my\b",
     r"\bemergency\b(?! (shelter|housing|accommodation|cash|grant|fund|aid|kit)\b)",
-    r"\bhaving a fit\b", r"\b(faints|fainted|fainting|passed out|passes out)\b",
+    r"\bhaving a fit\b", r"\b(faints|fainting|passes out)\b",
     r"\beyes roll", r"\bcollapsed\b", r"\bno pulse\b", r"\bpeople are dying\b",
     r"\bburning with fever\b", r"\bblood (won'?t|doesn'?t|will not) stop\b", r"\bdrown",
     r"\blips (are )?turning blue\b", r"\bfoam\b", r"\bblood keeps\b", r"\bscorpion\b",
