@@ -2,9 +2,9 @@
 
 Features are character and word n-grams of the normalised text plus multilingual sentence
 embeddings (Google USE v3, numpy only; its token table memory-mapped and its tokenizer
-unpickled from the model cache, see `nlu.embeddings`); linear SVMs with Platt-scaled
-probabilities (`nlu.linear`) classify intent and topic, averaged with a vote of the
-nearest training sentences (`nlu.neighbours`). An emergency lexicon
+unpickled from the model cache, see `nlu.embeddings`); linear SVMs (`nlu.linear`) and a
+vote of the nearest training sentences (`nlu.neighbours`) classify intent and topic,
+through a softmax of their scaled sum. An emergency lexicon
 overrides the classifier, unless the text tells the danger as over or not urgent (then it
 only marks the result `urgent`); an emergency probability above a low floor marks the result
 `urgent` (the contacts go out) without changing what was asked; a threshold rejects what
@@ -49,8 +49,7 @@ from nlu.types import NO_TOPIC, UNKNOWN, ParseResult
 log = logging.getLogger(__name__)
 
 OUT_OF_SCOPE_THRESHOLD = 0.3  # chosen by cross-validation on the training data
-EMERGENCY_FLOOR = 0.05  # raises `urgent`: the highest with recall 0.99 by CV, lexicon off
-NEIGHBOUR_WEIGHT = 0.4  # of the nearest sentences' vote: chosen by cross-validation
+EMERGENCY_FLOOR = 0.0175  # raises `urgent`: the highest with recall 0.99 by CV, lexicon off
 STRONG_MATCH = 0.9  # a short message that names a service this clearly is about it
 SERVICE_NAME_WORDS = 3  # longer ones that the classifier rejects stay rejected (by CV)
 SMALL_TALK = frozenset({"greet", "goodbye", "thank", "affirm", "deny"})
@@ -152,9 +151,8 @@ class EmbeddedParser:
     def _ranking(self, task: str, classifier: CalibratedLinear,
                  sparse: tuple[np.ndarray, np.ndarray], dense: np.ndarray,
                  nearest: tuple[np.ndarray, np.ndarray]) -> list[tuple[str, float]]:
-        """Labels by probability: the linear model's, averaged with the neighbours' vote."""
+        """Labels by probability, from the linear model and the neighbours' vote."""
         votes = self.model.neighbours.vote(nearest, task, len(classifier.classes))
-        probabilities = ((1 - NEIGHBOUR_WEIGHT) * classifier.predict_proba(sparse, dense)
-                         + NEIGHBOUR_WEIGHT * votes)
+        probabilities = classifier.probabilities(sparse, dense, votes)
         order = np.argsort(probabilities)[::-1]
         return [(str(classifier.classes[i]), float(probabilities[i])) for i in order]

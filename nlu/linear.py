@@ -1,11 +1,10 @@
-"""A linear SVM with calibrated probabilities, as plain numpy arrays, for fast
-single-message prediction.
+"""A linear SVM as plain numpy arrays, for fast single-message prediction, with
+probabilities calibrated jointly with the nearest training sentences' vote.
 
 sklearn's per-call input checks cost several milliseconds a message, more than the
-arithmetic. A class's probability is a sigmoid of its decision value (Platt scaling, one
-slope and offset shared by the task's classes: see `nlu.training.SIGMOIDS`), normalised over
-the classes. Equivalence with sklearn's decision values is checked in
-tests/nlu/test_features.py.
+arithmetic. The classes' probabilities are a softmax of the decision values and the vote,
+each scaled by one factor shared by the task's classes (see `nlu.training.SCALES`).
+Equivalence with sklearn's decision values is checked in tests/nlu/test_features.py.
 """
 
 from __future__ import annotations
@@ -22,12 +21,12 @@ class CalibratedLinear:
     sparse_weights: np.ndarray  # (F, C) for the TF-IDF block
     dense_weights: np.ndarray  # (D, C) for the sentence embedding
     intercepts: np.ndarray  # (C,)
-    slope: float
-    offset: float
+    slope: float  # of the decision values
+    vote_weight: float  # of the nearest sentences' vote
 
     @classmethod
     def from_svm(cls, fitted: Any, sparse_size: int,
-                 sigmoid: tuple[float, float]) -> CalibratedLinear:
+                 scales: tuple[float, float]) -> CalibratedLinear:
         """From a fitted one-vs-rest `LinearSVC` on [TF-IDF | embedding] columns."""
         weights = np.asarray(fitted.coef_, dtype=np.float32).T
         intercepts = np.asarray(fitted.intercept_, dtype=np.float64)
@@ -35,7 +34,7 @@ class CalibratedLinear:
             weights = np.hstack([-weights, weights])
             intercepts = np.hstack([-intercepts, intercepts])
         return cls(np.asarray(fitted.classes_), np.ascontiguousarray(weights[:sparse_size]),
-                   np.ascontiguousarray(weights[sparse_size:]), intercepts, *sigmoid)
+                   np.ascontiguousarray(weights[sparse_size:]), intercepts, *scales)
 
     def decision(self, sparse: tuple[np.ndarray, np.ndarray], dense: np.ndarray) -> np.ndarray:
         """Decision values for one message: its TF-IDF row and its embedding."""
@@ -44,11 +43,10 @@ class CalibratedLinear:
                               + self.intercepts)
         return scores
 
-    def predict_proba(self, sparse: tuple[np.ndarray, np.ndarray],
-                      dense: np.ndarray) -> np.ndarray:
-        """Probabilities for one message: its TF-IDF row and its embedding."""
-        with np.errstate(over="ignore"):  # a huge margin gives a probability of 0, not an error
-            proba: np.ndarray = 1.0 / (1.0 + np.exp(-(self.slope * self.decision(sparse, dense)
-                                                      + self.offset)))
-        total = proba.sum()
-        return proba / total if total > 0 else np.full(len(proba), 1.0 / len(proba))
+    def probabilities(self, sparse: tuple[np.ndarray, np.ndarray], dense: np.ndarray,
+                      votes: np.ndarray) -> np.ndarray:
+        """Probabilities for one message: its TF-IDF row, its embedding and the vote."""
+        scores = self.slope * self.decision(sparse, dense) + self.vote_weight * votes
+        exponentials = np.exp(scores - scores.max())  # no overflow: the largest term is 1
+        probabilities: np.ndarray = exponentials / exponentials.sum()
+        return probabilities

@@ -2,8 +2,8 @@
 
 A message's sentence embedding is projected on the training set's first principal
 components and compared by cosine with every training sentence; the nearest ones vote for
-their labels, each weighted by exp(SHARPNESS * similarity). The vote and the calibrated
-linear model's probabilities are averaged (see `nlu.engine`): the two err on different
+their labels, each weighted by exp(SHARPNESS * similarity). The vote and the linear
+model's decision values meet in one softmax (see `nlu.linear`): the two err on different
 messages. K, SHARPNESS and the 128 dimensions were chosen by cross-validation; the gain held
 when training sentences within cosine 0.8 of the message were left out, so it is not
 memorised paraphrases.

