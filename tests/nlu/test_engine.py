@@ -144,7 +144,9 @@ def test_model_is_cached_by_data_and_code(
     stale.write_bytes(b"old")
     again = load_or_train(NLU_DATA, nlu_cache, embedder)
     assert again.fingerprint == model.fingerprint
-    assert isinstance(again.neighbours.coarse, np.memmap)  # processes share the pages
+    assert isinstance(again.neighbours.coarse.base, np.memmap)  # processes share the pages
+    assert type(again.intent.classes) is np.ndarray  # indexed without np.memmap's Python
+    assert type(again.neighbours.labels["intent"]) is np.ndarray
     assert not stale.exists() and len(list(nlu_cache.glob("model-*"))) == 1
     changed = tmp_path / "data"
     (changed / "en").mkdir(parents=True)
