@@ -83,7 +83,7 @@ _SELF_HARM = [
     r"\bpardonne[zr]?[- ]moi pour ce que je vais\b",
     r"(يقتل|تقتل) (راسو|راسها|روحو|نفسه|نفسها)", r"ودي (اموت|انتحر)",
     # ar
-    r"نتحر", r"انتحار", r"سم (الفيران|الفار|الفئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
+    r"نتحر", r"انتحار", r"سم (ال)?(فيران|فار|فئران)", r"(نقتل|اقتل) (راسي|روحي|نفسي)",
     r"(بدي|ابي|عايز|بغيت|باغي) (اموت|موت|نموت)",
     r"اريد ان اموت", r"باش نموت", r"بدو يموت", r"(نعيش|اعيش|عيش)$", r"باغي نعيش",
     r"انهي حياتي", r"انهيها", r"يؤذي نفسه", r"جرحت (نفسي|راسي|روحي)", r"ارمي حالي",
@@ -243,6 +243,7 @@ _MEDICAL = [
     r"\bwithout (food|eating) (or|and|nor) (water|drinking)\b", r"\bcan'?t (get up|stand up)\b",
     # fr
     r"\b(saigne|saignement|hemorragie|inconscient\w*|evanoui\w*)\b", r"\brespire (plus|pas)\b",
+    r"\b(perdu|perd|sans) connaissance\b",
     r"\barrive (plus|pas) a respirer\b", r"\bcrise (cardiaque|d'epilepsie)\b", r"\bconvuls\w*",
     r"\bempoisonn\w*", r"\bintoxi\w*", r"\ben train d'accoucher\b", r"\bperdu les eaux\b",
     r"\bse reveille (pas|plus)\b", r"\bne bouge plus\b", r"\bambulance\b", r"\bsamu\b",

@@ -76,6 +76,8 @@ from nlu.normalize import normalize
     ("dinaa dee tey", "psychosocial"),
     ("her heart is beating fast and she fainted twice", "health"),
     ("ماسكين خويا ف الدار", "safety"),
+    ("جبت سم فيران ومستنية ابويا ينام", "psychosocial"),
+    ("ma femme enceinte a perdu connaissance", "health"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -119,6 +121,7 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "my heart starts beating fast when I hear trucks",
     "كانو ماسكين جوازاتنا",
     "the wound is not bleeding anymore",
+    "on a fait connaissance au centre",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None
