@@ -82,6 +82,11 @@ def main() -> None:
         index = catalog_index()
         parser = embedded_parser(settings, index, Embedder())  # trains into the cache once
         memory = _load_and_memory(cache)
+        retrained = time.perf_counter()  # as after a data edit: the sentences are stored
+        stored = Embedder()
+        stored.keep_files_in(cache)
+        train(training_data, stored)
+        retraining_s = round(time.perf_counter() - retrained, 2)
         model_mb = round(sum(p.stat().st_size for p in cache.glob("*.joblib")) / 1e6, 1)
     test = load_tests(NLU_TESTS)
     latencies = []
@@ -109,6 +114,7 @@ def main() -> None:
         "parse_ms": {"p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
                      "messages": len(latencies)},
         "training_s": training_s,
+        "training_with_stored_sentences_s": retraining_s,
         **memory,
         "model_size_mb": model_mb,
         "fingerprint": model.fingerprint,
@@ -120,6 +126,7 @@ def main() -> None:
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
     RESULTS.write_text(json.dumps(report, indent=2, ensure_ascii=False) + "\n", "utf-8")
     print(json.dumps({k: report[k] for k in ("held_out", "parse_ms", "training_s",
+                                              "training_with_stored_sentences_s",
                                               "model_load_and_first_parse_s", "rss_mb")},
                      indent=2))
 

