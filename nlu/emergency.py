@@ -73,6 +73,7 @@ _SELF_HARM = [
     r"\benvie? de mourir\b",
     r"\bfoutre en l'?air\b", r"\bpour mourir\b",
     r"\b(medicaments|cachets|pilules) devant moi\b",
+    r"\b(avale|pris)\w* tou(te)?s (les|mes|ses) (medicaments|cachets|pilules|comprimes)\b",
     r"\b(ecrit|laisse)\b.{0,80}\bparti\w* vers (le fleuve|la mer|le pont|le puits)\b",
     r"\b(ne )?serai plus (de ce monde|vivante?|en vie)\b",
     r"\b(quand|demain|ce soir|cette nuit) je (ne )?serai plus la\b",
@@ -120,6 +121,7 @@ _VIOLENCE = [
     # en
     r"(?<!heart )(?<!heart is )(?<!heart starts )(?<!heart keeps )"
     r"\b(beat|beating|beats|hit|hitting|hits|rape|raped|stab|stabbed|kidnap\w*)\b",
+    r"\b(am|is|are|being|getting) beaten\b", r"\bbeaten up\b",
     r"\battack(ed|ing)? (me|us|my)\b", r"\b(gang|they) attacked\b", r"\bwill kill (me|us|my)\b",
     r"\b(want|going) to kill (me|us)\b", r"\b(gun|knife|machete)\b", r"\bbreak into\b",
     r"\b(burn|burning|burnt|burned) (our|my|the) (house|home|room|shop)\b",

@@ -44,9 +44,12 @@ class CalibratedLinear:
         return scores
 
     def probabilities(self, sparse: tuple[np.ndarray, np.ndarray], dense: np.ndarray,
-                      votes: np.ndarray) -> np.ndarray:
-        """Probabilities for one message: its TF-IDF row, its embedding and the vote."""
-        scores = self.slope * self.decision(sparse, dense) + self.vote_weight * votes
+                      votes: np.ndarray | None = None) -> np.ndarray:
+        """Probabilities for one message: its TF-IDF row, its embedding (empty for a model
+        of n-grams alone) and the nearest sentences' vote, if any."""
+        scores = self.slope * self.decision(sparse, dense)
+        if votes is not None:
+            scores += self.vote_weight * votes
         exponentials = np.exp(scores - scores.max())  # no overflow: the largest term is 1
         probabilities: np.ndarray = exponentials / exponentials.sum()
         return probabilities

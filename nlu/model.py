@@ -16,6 +16,8 @@ class Model:
     features: SparseFeatures
     intent: CalibratedLinear
     topic: CalibratedLinear
+    ngram_intent: CalibratedLinear  # the first stage's, without the embedding
+    ngram_topic: CalibratedLinear
     neighbours: Neighbours
     language: LanguageModel
     fingerprint: str

@@ -29,6 +29,9 @@ from nlu.types import NO_TOPIC
 # the same emergency recall, false alarms 10.9 -> 7.9 %. Refit them when the data grows
 # much: the thresholds in `nlu.engine` read these probabilities.
 SCALES = {"intent": (3.426, 1.836), "topic": (3.073, 1.91)}
+# The n-gram models of the first stage (see `nlu.engine`): the scale of their decision values
+# in the softmax, fitted in the same way.
+NGRAM_SLOPES = {"intent": 4.656, "topic": 4.284}
 
 
 def _classifier(task: str) -> LinearSVC:
@@ -51,27 +54,34 @@ def _vectorizers() -> list[TfidfVectorizer]:
 def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Model:
     """Intent, topic and language models from the training data (a few seconds)."""
     texts = [normalize(e.text) for e in data.examples]
+    labels = {"intent": [e.intent for e in data.examples],
+              "topic": [e.topic or NO_TOPIC for e in data.examples]}
     with ThreadPoolExecutor(2) as pool:  # numpy and liblinear release the GIL: one core each
         embedding = pool.submit(embedder.encode, [e.text for e in data.examples])
         vectorizers = _vectorizers()
         blocks = [v.fit_transform(texts) for v in vectorizers]  # while the embedding runs
+        ngrams = hstack(blocks).tocsr()
+        first = {task: pool.submit(_classifier(task).fit, ngrams, labels[task]) for task in labels}
         language = train_language(texts, [e.language for e in data.examples])
-        features = hstack([*blocks, csr_matrix(embedding.result())]).tocsr()
-        labels = {"intent": [e.intent for e in data.examples],
-                  "topic": [e.topic or NO_TOPIC for e in data.examples]}
+        features = hstack([ngrams, csr_matrix(embedding.result())]).tocsr()
         intent, topic = pool.map(lambda task: _classifier(task).fit(features, labels[task]),
                                  labels)
     sparse = SparseFeatures.of(vectorizers)
     neighbours = Neighbours.fit(embedding.result(), {
         "intent": (labels["intent"], intent.classes_), "topic": (labels["topic"], topic.classes_)})
+    ngram_models = {task: CalibratedLinear.from_svm(fitted.result(), sparse.size,
+                                                    (NGRAM_SLOPES[task], 0.0))
+                    for task, fitted in first.items()}
     return Model(
-        sparse,
-        CalibratedLinear.from_svm(intent, sparse.size, SCALES["intent"]),
-        CalibratedLinear.from_svm(topic, sparse.size, SCALES["topic"]),
-        neighbours,
-        language,
-        fingerprint,
-        dict(data.synonyms),
+        features=sparse,
+        intent=CalibratedLinear.from_svm(intent, sparse.size, SCALES["intent"]),
+        topic=CalibratedLinear.from_svm(topic, sparse.size, SCALES["topic"]),
+        ngram_intent=ngram_models["intent"],
+        ngram_topic=ngram_models["topic"],
+        neighbours=neighbours,
+        language=language,
+        fingerprint=fingerprint,
+        synonyms=dict(data.synonyms),
     )
 
 

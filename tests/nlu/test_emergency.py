@@ -78,6 +78,10 @@ from nlu.normalize import normalize
     ("ماسكين خويا ف الدار", "safety"),
     ("جبت سم فيران ومستنية ابويا ينام", "psychosocial"),
     ("ma femme enceinte a perdu connaissance", "health"),
+    ("j'ai avalé toutes les pilules", "psychosocial"),
+    ("elle a pris tous ses cachets", "psychosocial"),
+    ("i am being beaten right now", "safety"),
+    ("I got beaten up by police today", "safety"),
 ])
 def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> None:
     hit = emergency.detect(normalize(text))
@@ -122,6 +126,7 @@ def test_dialect_sms_and_typo_emergencies_are_caught(text: str, topic: str) -> N
     "كانو ماسكين جوازاتنا",
     "the wound is not bleeding anymore",
     "on a fait connaissance au centre",
+    "j'ai pris mes médicaments ce matin",
 ])
 def test_ordinary_requests_are_not_emergencies(text: str) -> None:
     assert emergency.detect(normalize(text)) is None

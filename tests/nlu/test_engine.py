@@ -122,6 +122,39 @@ def test_lexicon_leaves_questions_about_past_events_to_the_classifier() -> None:
     assert emergency.detect(normalize("the school is far from the hospital")) is None
 
 
+class _CountingEmbedder(Embedder):
+    """The session's embedder, counting the messages it embeds."""
+
+    def __init__(self, embedder: Embedder) -> None:
+        super().__init__()
+        self.inner, self.texts = embedder, list[str]()
+
+    def encode(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
+        self.texts += texts
+        return self.inner.encode(texts)
+
+
+def test_sure_messages_skip_the_embedding_and_dangers_never_do(
+    parser: EmbeddedParser, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    counting = _CountingEmbedder(parser.embedder)
+    staged = EmbeddedParser(parser.model, counting, parser.matcher, parser.regions)
+    sure = ["thank you very much", "merci beaucoup", "شكرا بزاف",
+            "how much does the ID card cost", "where is the clinic in Kolda"]
+    dangers = ["he has a knife and is coming", "j'ai avalé toutes les pilules",
+               "they beat me in Libya last year, can I get help?"]  # calm: urgent, not emergency
+    first = {text: staged.parse(text) for text in [*sure, *dangers]}
+    assert counting.texts == dangers  # a lexicon hit always takes the whole model
+    assert all(first[text].urgent for text in dangers)
+    monkeypatch.setattr("nlu.engine.NGRAM_INTENT", 1.1)  # no message is ever that sure
+    for text in sure:
+        full = staged.parse(text)
+        assert counting.texts[-1] == text
+        assert (full.intent, full.topic, full.service_id) == (
+            first[text].intent, first[text].topic, first[text].service_id)
+        assert first[text].confidence >= 0.94 and not first[text].urgent
+
+
 def test_clear_out_of_scope_is_rejected(parser: EmbeddedParser) -> None:
     assert parser.parse("who will win the champions league this year").intent == "out_of_scope"
 

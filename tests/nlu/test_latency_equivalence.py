@@ -137,6 +137,8 @@ def test_probabilities_are_the_softmax_of_the_scaled_decisions_and_votes() -> No
             mine = linear.probabilities(row, vector.astype(np.float32), votes)
             assert np.isfinite(mine).all() and mine.sum() == pytest.approx(1.0)
             assert np.abs(mine - softmax(scores)).max() < 1e-9
+            alone = linear.probabilities(row, vector.astype(np.float32))  # no vote
+            assert np.abs(alone - softmax(3.4 * (decision + linear.intercepts))).max() < 1e-9
 
 
 def test_word_by_word_tokens_are_usem3s(embedder: Embedder) -> None:
