@@ -49,7 +49,8 @@ def catalog_index() -> CatalogIndex:
 
 
 def _load_and_memory(cache: Path) -> dict[str, float]:
-    """Model load time and peak RSS, in a fresh process that loads and parses once."""
+    """Model load time and peak RSS, in a fresh process that loads and parses: a message that
+    the n-gram stage answers, and one that takes the embedding (any lexicon hit does)."""
     script = (
         "import json, resource, time\n"
         "from pathlib import Path\n"
@@ -60,6 +61,7 @@ def _load_and_memory(cache: Path) -> dict[str, float]:
         f"index = catalog_index_from_files(Path({str(CATALOG)!r}))\n"
         "parser = embedded_parser(settings, index)\n"
         "parser.parse('where is the clinic')\n"
+        "assert parser.parse('he has a knife, where is the police').urgent\n"
         "elapsed = time.perf_counter() - start\n"
         f"rss = {PEAK_RSS_MB}\n"
         "import sys\n"
@@ -109,6 +111,7 @@ def main() -> None:
         begin = time.perf_counter()
         parser.parse(example.text)
         latencies.append((time.perf_counter() - begin) * 1000)
+    by_ngrams = round(1 - counted.messages / len(latencies), 3)
     held_out = evaluate.held_out(parser, test)
 
     def make(subset: Any) -> Any:
@@ -128,7 +131,7 @@ def main() -> None:
         "held_out_per_topic": held_out["topics"],
         "parse_ms": {"p50": percentile(latencies, 0.5), "p99": percentile(latencies, 0.99),
                      "messages": len(latencies),
-                     "answered_by_ngrams": round(1 - counted.messages / len(latencies), 3)},
+                     "answered_by_ngrams": by_ngrams},
         "training_s": training_s,
         "training_with_stored_sentences_s": retraining_s,
         **memory,
