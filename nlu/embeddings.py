@@ -15,9 +15,8 @@ tests/nlu/test_embeddings.py (to 1e-5; float32 rounding differs, by under 1e-6):
 Training batches take the per-token part of the pass once per distinct token
 (`_TokenStage`): 1.5 to 1.9 times faster for the training set. Their vectors are kept in the
 cache folder (`SentenceStore`), so training again after a data edit embeds only the new
-sentences. Keeping recent tokens'
-rows for one-message parses was measured and dropped: slower, as a message with any new
-token reads the weights anyway.
+sentences. Keeping recent tokens' rows for one-message parses was measured and dropped:
+slower, as a message with any new token reads the weights anyway.
 """
 
 from __future__ import annotations
