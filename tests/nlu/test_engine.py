@@ -127,7 +127,8 @@ class _CountingEmbedder(Embedder):
 
     def __init__(self, embedder: Embedder) -> None:
         super().__init__()
-        self.inner, self.texts = embedder, list[str]()
+        self.inner = embedder
+        self.texts: list[str] = []
 
     def encode(self, texts: list[str]) -> np.ndarray:  # type: ignore[override]
         self.texts += texts
