@@ -1,4 +1,4 @@
-"""The embedded NLU engine: train once in seconds, then parse in a few milliseconds.
+"""The embedded NLU engine: train once, cache the model, then parse in a millisecond or a few.
 
 Features are character and word n-grams of the normalised text plus multilingual sentence
 embeddings (Google USE v3, numpy only; its token table memory-mapped and its tokenizer

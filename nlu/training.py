@@ -52,7 +52,7 @@ def _vectorizers() -> list[TfidfVectorizer]:
 
 
 def train(data: TrainingData, embedder: Embedder, fingerprint: str = "") -> Model:
-    """Intent, topic and language models from the training data (a few seconds)."""
+    """Intent, topic and language models, both stages, from the training data."""
     texts = [normalize(e.text) for e in data.examples]
     labels = {"intent": [e.intent for e in data.examples],
               "topic": [e.topic or NO_TOPIC for e in data.examples]}
