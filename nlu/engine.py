@@ -140,10 +140,11 @@ class EmbeddedParser:
 
     def parse(self, text: str, hint_language: str | None = None) -> ParseResult:
         normalized = normalize(text)
-        language = self.model.language.identify(normalized, hint_language)
+        sparse = self.model.features.row(normalized)
+        language = self.model.language.identify(normalized, sparse, hint_language)
         if language == UNKNOWN and not normalized:
             return ParseResult(text, UNKNOWN, "out_of_scope", 1.0)
-        sparse, hit = self.model.features.row(normalized), emergency.detect(normalized)
+        hit = emergency.detect(normalized)
         sure = None if hit is not None else self._from_ngrams(sparse)
         intents, topics = sure or self._from_embedding(text, sparse)
         intent, confidence = intents[0]

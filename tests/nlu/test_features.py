@@ -13,6 +13,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 from scipy.sparse import csr_matrix, hstack
 from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.naive_bayes import MultinomialNB
 
 from bot.nlu_setup import NLU_DATA, NLU_TESTS
 from nlu.data import load, load_tests
@@ -60,8 +61,8 @@ def test_calibrated_linear_and_language_model_match_sklearn(embedder: Embedder) 
     examples = load(NLU_DATA).examples
     texts = [normalize(e.text) for e in examples]
     vectorizers = [v.fit(texts) for v in _vectorizers()]
-    matrix = hstack([*(v.transform(texts) for v in vectorizers),
-                     csr_matrix(embedder.encode([e.text for e in examples]))]).tocsr()
+    ngrams = hstack([v.transform(texts) for v in vectorizers]).tocsr()
+    matrix = hstack([ngrams, csr_matrix(embedder.encode([e.text for e in examples]))]).tocsr()
     fitted = _classifier("topic").fit(matrix, [e.topic or "none" for e in examples])
     sparse = SparseFeatures.of(vectorizers)
     slope, vote_weight = SCALES["topic"]
@@ -78,10 +79,17 @@ def test_calibrated_linear_and_language_model_match_sklearn(embedder: Embedder) 
                      for i, t in enumerate(normalized)])
     assert np.abs(mine - expected).max() < 1e-6
 
-    language = train_language(texts, [e.language for e in examples])
-    assert set(language.classes) == {"en", "fr"}
-    assert language.identify(normalize("je voudrais savoir ou se trouve le bureau")) == "fr"
-    assert language.identify(normalize("i would like to know where the office is")) == "en"
+    languages = [e.language for e in examples]
+    language = train_language(ngrams, languages)
+    latin = [row for row, name in enumerate(languages) if name != "ar"]
+    bayes = MultinomialNB(alpha=0.1).fit(ngrams[latin], [languages[row] for row in latin])
+    latin_held_out = [t for t, e in zip(normalized, held_out, strict=True) if e.language != "ar"]
+    expected = bayes.predict_proba(hstack([v.transform(latin_held_out) for v in vectorizers]))
+    mine = np.stack([language.probabilities(sparse.row(t)) for t in latin_held_out])
+    assert language.classes == ("en", "fr") and np.abs(mine - expected).max() < 1e-9
+    for text, name in [("je voudrais savoir ou se trouve le bureau", "fr"),
+                       ("i would like to know where the office is", "en")]:
+        assert language.identify(text, sparse.row(text)) == name
 
 
 def test_parsing_imports_neither_sklearn_nor_scipy() -> None:
