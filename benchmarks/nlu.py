@@ -20,7 +20,7 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks import PEAK_RSS_MB, percentile
+from benchmarks import PEAK_RSS_MB, host_speed, percentile
 from bot.nlu_setup import (
     NLU_DATA,
     NLU_TESTS,
@@ -86,6 +86,7 @@ class _CountedEmbedder(Embedder):
 
 
 def main() -> None:
+    speed_before = host_speed()
     training_data = load(NLU_DATA)
     started = time.perf_counter()
     embedder = Embedder()
@@ -139,7 +140,8 @@ def main() -> None:
         "fingerprint": model.fingerprint,
         "peak_rss_benchmark_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024),
         "targets": TARGETS,
-        "machine": {"cpus": os.cpu_count(), "python": platform.python_version()},
+        "machine": {"cpus": os.cpu_count(), "python": platform.python_version(),
+                    "speed_at_start": speed_before, "speed_at_end": host_speed()},
         "date": date.today().isoformat(),
     }
     RESULTS.parent.mkdir(parents=True, exist_ok=True)
